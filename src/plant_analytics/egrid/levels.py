@@ -1,0 +1,80 @@
+"""The eGRID levels (one per workbook sheet), read from ``data/levels.csv``."""
+
+from __future__ import annotations
+
+import csv
+import enum
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+
+class Level(enum.StrEnum):
+    UNIT = "unit"
+    GENERATOR = "generator"
+    PLANT = "plant"
+    STATE = "state"
+    BA = "ba"
+    SUBREGION = "subregion"
+    NERC = "nerc"
+    US = "us"
+    GGL = "ggl"
+
+    @property
+    def info(self) -> LevelInfo:
+        return level_infos()[self]
+
+    @property
+    def is_region(self) -> bool:
+        return self in REGION_LEVELS
+
+
+REGION_LEVELS = frozenset({Level.STATE, Level.BA, Level.SUBREGION, Level.NERC, Level.US})
+
+SHEET_PATTERN = re.compile(r"^(UNT|GEN|PLNT|ST|BA|SRL|NRL|US|GGL)(\d{2})$")
+
+
+@dataclass(frozen=True)
+class LevelInfo:
+    level: Level
+    sheet_prefix: str
+    code_prefix: str
+    table: str
+    key_codes: tuple[str, ...]
+    description: str
+
+    def sheet_name(self, year: int) -> str:
+        return f"{self.sheet_prefix}{year % 100:02d}"
+
+
+@cache
+def level_infos() -> dict[Level, LevelInfo]:
+    text = resources.files("plant_analytics.egrid").joinpath("data/levels.csv").read_text("utf-8")
+    out: dict[Level, LevelInfo] = {}
+    for row in csv.DictReader(text.splitlines()):
+        level = Level(row["level"])
+        out[level] = LevelInfo(
+            level=level,
+            sheet_prefix=row["sheet_prefix"],
+            code_prefix=row["code_prefix"],
+            table=row["table"],
+            key_codes=tuple(c for c in row["key_codes"].split("+") if c),
+            description=row["description"],
+        )
+    return out
+
+
+def level_for_sheet(sheet_name: str) -> tuple[Level, int] | None:
+    """``PLNT22`` -> (plant, 2022); None for sheets that are not eGRID data sheets."""
+    match = SHEET_PATTERN.match(sheet_name.strip())
+    if not match:
+        return None
+    prefix, yy = match.groups()
+    level = next(info.level for info in level_infos().values() if info.sheet_prefix == prefix)
+    return level, two_digit_year(int(yy))
+
+
+def two_digit_year(yy: int) -> int:
+    """eGRID data years run from 1996: ``96`` is 1996, ``23`` is 2023."""
+    return 1900 + yy if yy >= 90 else 2000 + yy
