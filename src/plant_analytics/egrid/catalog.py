@@ -132,3 +132,22 @@ def metric_catalog() -> Iterator[Metric]:
                 first_year=spec.first_year,
                 last_year=spec.last_year,
             )
+
+
+@cache
+def known_codes() -> frozenset[str]:
+    """Every code of every level, normalised: what tells a header row from a data row."""
+    return frozenset(spec.code for level in Level for spec in column_specs(level))
+
+
+def known_share(cells: list[str]) -> float:
+    """The share of non-empty cells that are eGRID codes."""
+    filled = [normalize_code(c) for c in cells if str(c).strip()]
+    if not filled:
+        return 0.0
+    codes = known_codes()
+    return sum(1 for c in filled if c in codes or _is_sequence_code(c)) / len(filled)
+
+
+def _is_sequence_code(code: str) -> bool:
+    return len(code) == 8 and code[:6] in {"SEQPLT", "SEQGEN", "SEQUNT"} and code[6:].isdigit()

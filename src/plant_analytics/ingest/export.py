@@ -1,0 +1,151 @@
+"""Writing stored rows back out under their original eGRID codes, in the source's order."""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from plant_analytics.db.tables import level_table, release
+from plant_analytics.egrid.catalog import Kind, normalize_code, spec_for_code
+from plant_analytics.egrid.levels import Level
+from plant_analytics.egrid.values import fraction_to_percent
+
+
+class ExportFormat(enum.StrEnum):
+    CSV = "csv"
+    JSON = "json"
+    PARQUET = "parquet"
+
+
+class NothingToExport(LookupError):
+    pass
+
+
+@dataclass
+class ExportTable:
+    codes: list[str]
+    rows: list[list[Any]]
+    release: dict[str, Any]
+
+
+def collect(engine: Engine, level: Level, year: int, *, shares_as_source: bool = False) -> ExportTable:
+    table = level_table(level)
+    with engine.connect() as conn:
+        current = conn.execute(
+            sa.select(release).where(
+                release.c.level == level.value,
+                release.c.data_year == year,
+                release.c.superseded_at.is_(None),
+            )
+        ).mappings().first()
+        if current is None:
+            years = conn.execute(
+                sa.select(release.c.data_year)
+                .where(release.c.level == level.value, release.c.superseded_at.is_(None))
+                .order_by(release.c.data_year)
+            ).scalars().all()
+            loaded = ", ".join(str(y) for y in years) or "none"
+            raise NothingToExport(
+                f"no {level} data for {year} is loaded (loaded {level} years: {loaded}); "
+                "load it with: plant-analytics ingest FILE"
+            )
+        records = conn.execute(
+            sa.select(table).where(table.c.data_year == year).order_by(table.c.source_row)
+        ).mappings().all()
+    in_percent = shares_as_source and current["share_convention"] == "percent"
+    getters = []
+    for code in current["source_codes"]:
+        spec = spec_for_code(level, code, year)
+        if spec is None:
+            getters.append(("extra", code, None))
+        elif spec.column == "data_year":
+            getters.append(("column", "data_year", None))
+        else:
+            getters.append(("column", spec.column, spec.kind))
+    rows = []
+    for record in records:
+        extra = record["extra"] or {}
+        if isinstance(extra, str):
+            extra = json.loads(extra)
+        row = []
+        for source, name, kind in getters:
+            if source == "extra":
+                value = extra.get(name)
+            else:
+                value = record[name]
+                if in_percent and kind is Kind.SHARE and value is not None:
+                    value = fraction_to_percent(value)
+            row.append(value)
+        rows.append(row)
+    codes = [normalize_code(c) if c.strip().upper() == "YEAR" else c for c in current["source_codes"]]
+    return ExportTable(codes=codes, rows=rows, release=dict(current))
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)
+
+
+def iter_csv(table: ExportTable) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(table.codes)
+    for row in table.rows:
+        writer.writerow([_text(v) for v in row])
+        if buffer.tell() > 1 << 16:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def write_export(table: ExportTable, fmt: ExportFormat, out: Path | TextIO) -> None:
+    if fmt is ExportFormat.PARQUET:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        columns = {}
+        for i, code in enumerate(table.codes):
+            values = [r[i] for r in table.rows]
+            kinds = {type(v) for v in values if v is not None}
+            if kinds <= {int} or kinds <= {float} or kinds <= {str}:
+                columns[code] = pa.array(values)
+            elif kinds <= {int, float}:
+                columns[code] = pa.array([None if v is None else float(v) for v in values])
+            else:
+                columns[code] = pa.array([None if v is None else _text(v) for v in values])
+        arrow = pa.table(columns)
+        if isinstance(out, Path):
+            pq.write_table(arrow, out)
+        else:
+            raise TypeError("parquet needs a file path: pass --out FILE")
+        return
+    handle: TextIO
+    close = False
+    if isinstance(out, Path):
+        handle = out.open("w", encoding="utf-8", newline="")
+        close = True
+    else:
+        handle = out
+    try:
+        if fmt is ExportFormat.CSV:
+            for chunk in iter_csv(table):
+                handle.write(chunk)
+        else:
+            json.dump([dict(zip(table.codes, row, strict=True)) for row in table.rows], handle)
+            handle.write("\n")
+    finally:
+        if close:
+            handle.close()

@@ -1,0 +1,84 @@
+"""CSV extracts of one eGRID sheet, as EPA, its web apps and users save them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from plant_analytics.egrid.conventions import csv_profile
+from plant_analytics.readers.headers import locate_header
+from plant_analytics.readers.model import InputError, Problem, RawSheet
+
+SNIFF_BYTES = 65536
+
+
+def _decode(data: bytes, name: str) -> tuple[str, list[str]]:
+    if not data.strip():
+        raise InputError([Problem(file=name, reason="the file is empty")])
+    if data.startswith(b"PK\x03\x04"):
+        raise InputError(
+            [
+                Problem(
+                    file=name,
+                    reason="this is a zip/xlsx workbook, not CSV text: give it the .xlsx extension",
+                )
+            ]
+        )
+    if b"\x00" in data[:SNIFF_BYTES]:
+        raise InputError(
+            [Problem(file=name, reason="binary content (NUL bytes): not a CSV text file")]
+        )
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError as exc:
+        note = f"not UTF-8 (byte {exc.start}); read as Windows-1252, as Excel writes CSV"
+        return data.decode("cp1252", errors="strict"), [note]
+
+
+def read_csv(path: Path, display_name: str | None = None) -> RawSheet:
+    name = display_name or path.name
+    try:
+        text, notes = _decode(path.read_bytes(), name)
+    except UnicodeDecodeError:
+        raise InputError(
+            [Problem(file=name, reason="not text in UTF-8 or Windows-1252: not a CSV file")]
+        ) from None
+    try:
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise InputError([Problem(file=name, reason=f"not valid CSV: {exc}")]) from None
+    numbers = list(range(1, len(records) + 1))
+    kept = [(n, r) for n, r in zip(numbers, records, strict=True) if any(c.strip() for c in r)]
+    if not kept:
+        raise InputError([Problem(file=name, reason="the file has no rows")])
+    rows = [r for _, r in kept]
+    header_index = locate_header(rows, name, None)
+    codes = rows[header_index]
+    descriptions = rows[0] if header_index == 1 else None
+    data_rows = rows[header_index + 1 :]
+    row_numbers = [n for n, _ in kept[header_index + 1 :]]
+    width = len(codes)
+    for number, row in zip(row_numbers, data_rows, strict=True):
+        if len(row) > width and any(c.strip() for c in row[width:]):
+            raise InputError(
+                [
+                    Problem(
+                        file=name,
+                        row=number,
+                        reason=f"{len(row)} fields but the header has {width}: "
+                        "a separator or quote out of place?",
+                    )
+                ]
+            )
+    return RawSheet(
+        file=name,
+        sheet=None,
+        codes=codes,
+        descriptions=descriptions,
+        rows=data_rows,
+        first_data_row=row_numbers[0] if row_numbers else header_index + 2,
+        profile=csv_profile(rows[0]),
+        row_numbers=row_numbers,
+        notes=notes,
+    )
