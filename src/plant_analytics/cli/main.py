@@ -20,7 +20,7 @@ app = typer.Typer(
     help="Plant Analytics: load, check, query and serve EPA eGRID data.",
     no_args_is_help=True,
     rich_markup_mode="rich",
-    pretty_exceptions_show_locals=False,
+    pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database schema commands.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -38,9 +38,23 @@ YearOpt = Annotated[
 
 
 def _engine():  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+
     from plant_analytics.db.engine import get_engine
 
-    return get_engine()
+    engine = get_engine()
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as exc:
+        console.print(
+            f"[red]✗[/] cannot reach the database {engine.url.render_as_string()}: "
+            f"{str(exc.orig).strip().splitlines()[-1]}\n"
+            "  Set PA_DATABASE_URL to a reachable database (or unset it for the embedded SQLite), "
+            "then run: plant-analytics db upgrade"
+        )
+        raise typer.Exit(1) from None
+    return engine
 
 
 def _version(value: bool) -> None:
@@ -238,7 +252,7 @@ def _register_optional() -> None:
         try:
             importlib.import_module(module).register(app)
         except ModuleNotFoundError as exc:
-            if exc.name != module:
+            if exc.name is None or not module.startswith(exc.name):
                 raise
 
 

@@ -10,6 +10,10 @@ from plant_analytics.db.tables import metadata
 TABLE_MODULES = ("plant_analytics.db.tables", "plant_analytics.auth.models")
 
 for _module in TABLE_MODULES:
-    importlib.import_module(_module)
+    try:
+        importlib.import_module(_module)
+    except ModuleNotFoundError as exc:  # a component not installed in this build
+        if exc.name is None or not _module.startswith(exc.name):
+            raise
 
 __all__ = ["metadata"]
