@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     gateway_port: int = 8000
     auth_port: int = 5001
     api_port: int = 3000
+    ops_port: int = Field(default=9100, description="Ops endpoints of the worker and scheduler.")
     auth_url: str = "http://127.0.0.1:5001"
     api_url: str = "http://127.0.0.1:3000"
     public_url: str = "http://localhost:8000"
@@ -59,9 +60,22 @@ class Settings(BaseSettings):
     )
     admin_email: str = DEFAULT_ADMIN_EMAIL
     admin_password: SecretStr = SecretStr(DEFAULT_ADMIN_PASSWORD)
-    rate_limit_per_minute: int = 600
+    rate_limit_per_minute: int = Field(default=600, description="Per user, at the gateway.")
+    rate_limit_ip_per_minute: int = Field(default=1200, description="Per client IP, at the gateway.")
+    redis_key_prefix: str = "pa"
+    gateway_signature_max_age_seconds: int = 30
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 900
+    jwks_cache_seconds: int = 300
+    dashboard_dir: Path = Field(
+        default=Path(__file__).resolve().parents[2] / "web" / "dist",
+        description="The built dashboard the gateway serves at /.",
+    )
     max_upload_bytes: int = 64 * 1024 * 1024
     scan_interval_seconds: int = 3600
+    cache_ttl_seconds: int = 3600
+    worker_concurrency: int = 1
+    max_retries: int = 3
     log_level: str = "INFO"
 
     @model_validator(mode="after")
@@ -96,14 +110,14 @@ class Settings(BaseSettings):
     def redacted(self) -> dict[str, Any]:
         """The configuration with secrets hidden, for the config endpoint and logs."""
         out: dict[str, Any] = {}
-        for key, value in self.model_dump().items():
-            if isinstance(value, SecretStr):
+        for key, value in self.model_dump(mode="json").items():
+            if isinstance(getattr(self, key), SecretStr):
                 out[key] = "***"
             elif isinstance(value, str) and "://" in value and "@" in value:
                 scheme, rest = value.split("://", 1)
                 out[key] = f"{scheme}://***@{rest.split('@', 1)[1]}"
             else:
-                out[key] = str(value) if isinstance(value, Path) else value
+                out[key] = value
         return out
 
 
