@@ -67,6 +67,7 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lockout_seconds: int = 900
     jwks_cache_seconds: int = 300
+    startup_timeout_seconds: int = 30
     dashboard_dir: Path = Field(
         default=Path(__file__).resolve().parents[2] / "web" / "dist",
         description="The built dashboard the gateway serves at /.",

@@ -104,8 +104,12 @@ def _print_result(result, verbose: bool = True) -> None:  # type: ignore[no-unty
         for note in result.notes:
             out.print(f"  [dim]note:[/] {note}")
         for check in result.checks:
-            mark = {"ok": "[green]✓[/]", "mismatch": "[red]✗[/]"}.get(check["status"], "[yellow]•[/]")
-            label = f"{check['check']} {check.get('level', '')} {check['data_year']}".replace("  ", " ")
+            marks = {"ok": "[green]✓[/]", "mismatch": "[red]✗[/]"}
+            mark = marks.get(check["status"], "[yellow]•[/]")
+            label = " ".join(
+                str(part) for part in (check["check"], check.get("level"), check["data_year"])
+                if part
+            )
             out.print(f"  {mark} {label}: {check['detail']}")
     out.print(f"  time: {result.seconds:.2f} s")
 
@@ -142,7 +146,9 @@ def ingest(
             task = bar.add_task(f"{path.name}: reading", total=None)
 
             def report(stage: str, done: int, total: int, _task=task, _name=path.name) -> None:  # type: ignore[no-untyped-def]
-                bar.update(_task, description=f"{_name}: {stage}", completed=done, total=total or None)
+                bar.update(
+                    _task, description=f"{_name}: {stage}", completed=done, total=total or None
+                )
 
             result = ingest_file(engine, path, options, progress=report)
         _print_result(result)
@@ -165,7 +171,10 @@ def inspect(
     try:
         sheets, notes = read_file(path)
         for sheet in sheets:
-            result = parse_sheet(sheet, level=level, year=year, on_row_error="skip")
+            if level and sheet.level_hint and sheet.level_hint != level.value:
+                continue  # as ingest: --level picks the sheets of a workbook
+            result = parse_sheet(sheet, level=None if sheet.level_hint else level, year=year,
+                                 on_row_error="skip")
             for d in result.datasets:
                 out.print(f"[bold]{d.file}{' / ' + d.sheet if d.sheet else ''}[/]: "
                           f"{d.level} {d.year}, {len(d.records):,} rows, source {d.profile}, "
@@ -190,9 +199,11 @@ def export(
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or parquet.")] = "csv",
     out_path: Annotated[Path | None, typer.Option("--out", "-o", help="File (default: stdout; "
                                                   "parquet needs a file).")] = None,
-    shares_as_source: Annotated[bool, typer.Option("--shares-as-source", help="Write shares in "
-                                                   "the source's convention (percent for "
-                                                   "Explorer files) instead of fractions.")] = False,
+    shares_as_source: Annotated[
+        bool,
+        typer.Option("--shares-as-source", help="Write shares in the source's convention "
+                     "(percent for Explorer files) instead of fractions."),
+    ] = False,
 ) -> None:
     """Write the stored rows of a level and year under their original eGRID codes."""
     from plant_analytics.ingest.export import ExportFormat, NothingToExport, collect, write_export

@@ -23,12 +23,14 @@ def bulk_insert(
     driver = conn.connection.driver_connection
     quoted = ", ".join(f'"{c}"' for c in columns)
     if conn.dialect.name == "postgresql":
-        with driver.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
-                for n, row in enumerate(rows, 1):
-                    copy.write_row(row)
-                    if progress and n % CHUNK == 0:
-                        progress(CHUNK)
+        with (
+            driver.cursor() as cursor,  # type: ignore[union-attr]
+            cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy,
+        ):
+            for n, row in enumerate(rows, 1):
+                copy.write_row(row)
+                if progress and n % CHUNK == 0:
+                    progress(CHUNK)
         if progress:
             progress(len(rows) % CHUNK)
         return

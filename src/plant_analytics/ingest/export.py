@@ -14,8 +14,9 @@ from typing import Any, TextIO
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from plant_analytics.db.tables import level_table, release
+from plant_analytics.db.tables import ingestion_run, level_table, release
 from plant_analytics.egrid.catalog import Kind, normalize_code, spec_for_code
+from plant_analytics.egrid.conventions import Shares, share_convention
 from plant_analytics.egrid.levels import Level
 from plant_analytics.egrid.values import fraction_to_percent
 
@@ -26,8 +27,8 @@ class ExportFormat(enum.StrEnum):
     PARQUET = "parquet"
 
 
-class NothingToExport(LookupError):
-    pass
+class NothingToExport(LookupError):  # noqa: N818 - public name, used by the CLI and the API
+    """No current release of the level and year asked for."""
 
 
 @dataclass
@@ -37,7 +38,14 @@ class ExportTable:
     release: dict[str, Any]
 
 
-def collect(engine: Engine, level: Level, year: int, *, shares_as_source: bool = False) -> ExportTable:
+def collect(
+    engine: Engine, level: Level, year: int, *, shares_as_source: bool = False
+) -> ExportTable:
+    """The current release of ``level`` and ``year``, in the source's codes and row order.
+
+    Shares are fractions, as stored; ``shares_as_source`` gives them back in the source's
+    own convention (percent for eGRID Explorer files and GGRLOSS up to 2018).
+    """
     table = level_table(level)
     with engine.connect() as conn:
         current = conn.execute(
@@ -61,33 +69,65 @@ def collect(engine: Engine, level: Level, year: int, *, shares_as_source: bool =
         records = conn.execute(
             sa.select(table).where(table.c.data_year == year).order_by(table.c.source_row)
         ).mappings().all()
-    in_percent = shares_as_source and current["share_convention"] == "percent"
-    getters = []
+        percent_codes = (
+            _percent_codes(conn, current, level, year) if shares_as_source else frozenset()
+        )
+    getters: list[tuple[str, str, bool]] = []
     for code in current["source_codes"]:
         spec = spec_for_code(level, code, year)
         if spec is None:
-            getters.append(("extra", code, None))
-        elif spec.column == "data_year":
-            getters.append(("column", "data_year", None))
+            getters.append(("extra", code, False))
         else:
-            getters.append(("column", spec.column, spec.kind))
+            getters.append(("column", spec.column, code in percent_codes))
     rows = []
     for record in records:
         extra = record["extra"] or {}
         if isinstance(extra, str):
             extra = json.loads(extra)
         row = []
-        for source, name, kind in getters:
+        for source, name, as_percent in getters:
             if source == "extra":
                 value = extra.get(name)
             else:
                 value = record[name]
-                if in_percent and kind is Kind.SHARE and value is not None:
+                if as_percent and value is not None:
                     value = fraction_to_percent(value)
             row.append(value)
         rows.append(row)
-    codes = [normalize_code(c) if c.strip().upper() == "YEAR" else c for c in current["source_codes"]]
+    codes = [
+        normalize_code(c) if c.strip().upper() == "YEAR" else c for c in current["source_codes"]
+    ]
     return ExportTable(codes=codes, rows=rows, release=dict(current))
+
+
+def _percent_codes(
+    conn: sa.Connection, current: Any, level: Level, year: int
+) -> frozenset[str]:
+    """The share codes the source gave as percentages, as they were read at load time.
+
+    A ``--shares`` override of the load (kept in the run's options) applied to every share
+    column; otherwise the declared rules of the source profile applied, per code.
+    """
+    options: Any = None
+    if current["run_id"] is not None:
+        options = conn.execute(
+            sa.select(ingestion_run.c.options).where(ingestion_run.c.id == current["run_id"])
+        ).scalar_one_or_none()
+    if isinstance(options, str):
+        options = json.loads(options)
+    override = (options or {}).get("shares")
+    out = set()
+    for code in current["source_codes"]:
+        spec = spec_for_code(level, code, year)
+        if spec is None or spec.kind is not Kind.SHARE:
+            continue
+        if override:
+            shares = Shares(override)
+        else:
+            shares = share_convention(current["source_profile"], year, code).shares
+        if shares is Shares.PERCENT:
+            out.add(code)
+    return frozenset(out)
 
 
 def _text(value: Any) -> str:

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from plant_analytics.egrid.catalog import ColumnSpec, Kind, column_specs, normalize_code
-from plant_analytics.egrid.conventions import Shares, share_convention
+from plant_analytics.egrid.conventions import Shares, share_convention, share_conventions
 from plant_analytics.egrid.levels import Level, two_digit_year
 from plant_analytics.egrid.values import ValueProblem, parse_cell, raw_for_json
-from plant_analytics.readers.headers import as_text
 from plant_analytics.readers.model import InputError, Problem, RawSheet
 
 KEY_COLUMNS: dict[Level, tuple[str, ...]] = {
@@ -58,6 +57,7 @@ class Dataset:
     records: list[tuple[Any, ...]]  # (record_key, source_row, extra_json, *values of columns)
     unmapped: list[str] = field(default_factory=list)
     descriptions: dict[str, str] = field(default_factory=dict)
+    share_codes: dict[str, Shares] = field(default_factory=dict)  # codes ruled unlike ``shares``
 
 
 @dataclass
@@ -74,10 +74,10 @@ def _fast_number(raw: Any) -> float | None:
             return raw  # type: ignore[no-any-return]
         raise ValueProblem(f"not a finite number: {raw!r}")
     if kind is int:
-        return float(raw)
+        return float(parse_cell(raw, Kind.NUMBER))
     if raw == "" or raw is None:
         return None
-    if kind is str and "_" not in raw:
+    if kind is str and "_" not in raw and raw.isascii():
         try:
             value = float(raw)
         except ValueError:
@@ -127,7 +127,7 @@ def _sequence_year(codes: list[str]) -> int | None:
     return None
 
 
-def parse_sheet(  # noqa: C901, PLR0912, PLR0915 - one pass over a sheet, kept in one place
+def parse_sheet(
     sheet: RawSheet,
     *,
     level: Level | None = None,
@@ -149,29 +149,56 @@ def parse_sheet(  # noqa: C901, PLR0912, PLR0915 - one pass over a sheet, kept i
         raise fail(f"sheet {sheet_name} holds {hinted} data, not {level} as asked")
     resolved_level = level or hinted or detect_level(sheet.codes, file, sheet_name)
 
+    codes = [c.strip() for c in sheet.codes]
     norm_codes = [normalize_code(c) for c in sheet.codes]
+    _check_header(sheet, codes, norm_codes, fail, header_row)
+    if not sheet.rows:
+        raise fail(
+            "the file has a header but no data rows" if sheet_name is None
+            else f"sheet {sheet_name} has a header but no data rows"
+        )
     year_index = norm_codes.index("YEAR") if "YEAR" in norm_codes else None
     fixed_year = sheet.year_hint or _sequence_year(sheet.codes)
     if fixed_year and year and fixed_year != year:
         where = f"sheet {sheet_name}" if sheet_name else "its sequence-number column"
         raise fail(f"wrong year: the file holds {fixed_year} data ({where}), not {year} as asked")
 
+    rejected: list[tuple[Problem, dict[str, Any]]] = []
+
+    def raw_map(index: int) -> dict[str, Any]:
+        raw = sheet.rows[index]
+        return {code: raw_for_json(raw[i]) if i < len(raw) else None
+                for i, code in enumerate(codes)}
+
+    def reject(index: int, row_problems: list[Problem]) -> None:
+        problems.extend(row_problems)
+        first = row_problems[0]
+        reason = (
+            first.reason if len(row_problems) == 1
+            else "; ".join(f"{p.column}: {p.reason}" if p.column else p.reason
+                           for p in row_problems)
+        )
+        rejected.append((Problem(first.file, reason, first.sheet, first.row, first.column),
+                         raw_map(index)))
+
     # Group rows by data year (several years may be stacked in one CSV).
     by_year: dict[int, list[int]] = defaultdict(list)
     for index, row in enumerate(sheet.rows):
         row_year: int | None = None
         if year_index is not None and year_index < len(row):
-            cell = row[year_index]
             try:
-                parsed = parse_cell(cell, Kind.INTEGER)
+                row_year = parse_cell(row[year_index], Kind.INTEGER)
             except ValueProblem as exc:
-                problems.append(
-                    Problem(file, str(exc), sheet_name, sheet.row_number(index), sheet.codes[year_index].strip())
-                )
+                reject(index, [Problem(file, str(exc), sheet_name, sheet.row_number(index),
+                                       codes[year_index])])
                 continue
-            row_year = parsed
         row_year = row_year or fixed_year or year
         if row_year is None:
+            if year_index is not None:
+                reject(index, [Problem(file, "the row has no YEAR (and the file does not say "
+                                       "its year otherwise; pass --year)", sheet_name,
+                                       sheet.row_number(index), codes[year_index])])
+                continue
             raise fail(
                 "cannot tell the data year: no YEAR column, no year in the sheet name or "
                 "sequence-number code; pass --year"
@@ -179,43 +206,51 @@ def parse_sheet(  # noqa: C901, PLR0912, PLR0915 - one pass over a sheet, kept i
         if fixed_year and row_year != fixed_year:
             raise fail(
                 f"wrong year: row says {row_year} but the file holds {fixed_year} data",
-                column="YEAR",
-                row=sheet.row_number(index),
-            )
-        if year and row_year != year:
-            raise fail(
-                f"wrong year: the file holds {row_year} data, not {year} as asked",
-                column="YEAR",
+                column=codes[year_index] if year_index is not None else None,
                 row=sheet.row_number(index),
             )
         by_year[row_year].append(index)
-    if not by_year and not problems:
-        if year or fixed_year:
-            by_year[year or fixed_year or 0] = []
-        else:
-            raise fail("the file has a header but no data rows")
+    if year and by_year and set(by_year) != {year}:
+        held = sorted(by_year)
+        if year in held:
+            raise fail(
+                f"the file holds data of {', '.join(map(str, held))} (stacked years); "
+                f"--year {year} cannot pick one of them: leave --year out to load them all"
+            )
+        first = min(i for rows in by_year.values() for i in rows)
+        raise fail(
+            f"wrong year: the file holds {' and '.join(map(str, held))} data, "
+            f"not {year} as asked",
+            column=codes[year_index] if year_index is not None else None,
+            row=sheet.row_number(first),
+        )
 
     datasets: list[Dataset] = []
-    rejected: list[tuple[Problem, dict[str, Any]]] = []
     for data_year in sorted(by_year):
         rule_shares = shares or share_convention(sheet.profile, data_year).shares
+        share_codes = {} if shares else share_conventions(sheet.profile, data_year, codes)
         mapping: list[ColumnSpec | None] = []
         seen: dict[str, str] = {}
-        for code, norm in zip(sheet.codes, norm_codes, strict=True):
+        for code, norm in zip(codes, norm_codes, strict=True):
             spec = next(
-                (s for s in column_specs(resolved_level) if s.code == norm and s.applies_to(data_year)),
+                (s for s in column_specs(resolved_level)
+                 if s.code == norm and s.applies_to(data_year)),
                 None,
             )
             if spec is not None and spec.column in seen:
                 raise fail(
-                    f"columns {seen[spec.column]} and {code.strip()} both hold "
+                    f"columns {seen[spec.column]} and {code} both hold "
                     f"{spec.column} for {data_year}; keep one",
-                    column=code.strip(),
+                    column=code,
                     row=header_row,
                 )
             if spec is not None:
-                seen[spec.column] = code.strip()
+                seen[spec.column] = code
             mapping.append(spec)
+        share_codes = {
+            c: v for c, v in share_codes.items()
+            if (s := mapping[codes.index(c)]) is not None and s.kind is Kind.SHARE
+        }
         columns = [s.column for s in mapping if s is not None and s.column != "data_year"]
         missing = [c for c in KEY_COLUMNS[resolved_level] if c not in columns]
         if resolved_level is Level.GENERATOR and "plant_id_eia" not in columns:
@@ -226,14 +261,23 @@ def parse_sheet(  # noqa: C901, PLR0912, PLR0915 - one pass over a sheet, kept i
                 f"no column for {wanted} (row {header_row} holds the codes); "
                 f"a {resolved_level} sheet needs it to key its rows. Is this an eGRID file?"
             )
-        parsers = [_parser(s, rule_shares) if s is not None else None for s in mapping]
+        parsers = [
+            _parser(s, share_codes.get(code, rule_shares)) if s is not None else None
+            for s, code in zip(mapping, codes, strict=True)
+        ]
         mapped_idx = [
             i for i, s in enumerate(mapping) if s is not None and s.column != "data_year"
         ]
-        extra_idx = [i for i, s in enumerate(mapping) if s is None]
+        extra_idx = [i for i, s in enumerate(mapping) if s is None and codes[i]]
         col_pos = {c: n for n, c in enumerate(columns)}
+        key_codes = list(resolved_level.info.key_codes)
+        if resolved_level is Level.GENERATOR and "plant_id_eia" not in columns:
+            key_codes = [codes[mapping.index(s)] for s in mapping
+                         if s is not None and s.column in ("state", "plant_name", "generator_id")]
+        key_code = "+".join(key_codes) or "key"
+        key_column = key_codes[0] if key_codes else None
         records: list[tuple[Any, ...]] = []
-        keys: list[str | None] = []
+        record_index: list[int] = []
         for index in by_year[data_year]:
             raw = sheet.rows[index]
             if len(raw) < len(norm_codes):
@@ -246,33 +290,28 @@ def parse_sheet(  # noqa: C901, PLR0912, PLR0915 - one pass over a sheet, kept i
                     values.append(parsers[i](raw[i]))  # type: ignore[misc]
                 except ValueProblem as exc:
                     values.append(None)
-                    row_problems.append(
-                        Problem(file, str(exc), sheet_name, row_number, sheet.codes[i].strip())
-                    )
+                    row_problems.append(Problem(file, str(exc), sheet_name, row_number, codes[i]))
             key = _record_key(resolved_level, values, col_pos)
             if key is None:
-                key_codes = "+".join(resolved_level.info.key_codes) or "key"
                 row_problems.append(
-                    Problem(file, f"the row has no {key_codes}: every {resolved_level} row needs it",
-                            sheet_name, row_number, resolved_level.info.key_codes[0] if resolved_level.info.key_codes else None)
+                    Problem(file, f"the row has no {key_code}: every {resolved_level} row "
+                            "needs it", sheet_name, row_number, key_column)
                 )
             if row_problems:
-                problems.extend(row_problems)
-                raw_map = {sheet.codes[i].strip(): raw_for_json(raw[i]) for i in range(len(norm_codes))}
-                rejected.extend((p, raw_map) for p in row_problems[:1])
+                reject(index, row_problems)
                 continue
-            extra = (
-                json.dumps({sheet.codes[i].strip(): raw_for_json(raw[i]) for i in extra_idx if raw[i] not in (None, "")})
-                if extra_idx
-                else None
-            )
-            if extra == "{}":
-                extra = None
+            extra_values = {codes[i]: raw_for_json(raw[i]) for i in extra_idx
+                            if raw[i] is not None and raw[i] != ""}
+            extra = json.dumps(extra_values) if extra_values else None
             records.append((key, row_number, extra, *values))
-            keys.append(key)
-        records = _disambiguate(resolved_level, records, col_pos, problems, rejected, file, sheet_name)
+            record_index.append(index)
+        records = _disambiguate(resolved_level, records, record_index, col_pos, reject,
+                                file, sheet_name)
+        if not records:
+            # Every row of this year was rejected: loading "the rest" would wipe the year.
+            raise InputError(problems or [Problem(file, "no valid rows", sheet_name)])
         descriptions = (
-            {c.strip(): d.strip() for c, d in zip(sheet.codes, sheet.descriptions, strict=False)}
+            {c: d.strip() for c, d in zip(codes, sheet.descriptions, strict=False) if c}
             if sheet.descriptions
             else {}
         )
@@ -284,16 +323,46 @@ def parse_sheet(  # noqa: C901, PLR0912, PLR0915 - one pass over a sheet, kept i
                 sheet=sheet_name,
                 profile=sheet.profile,
                 shares=rule_shares,
-                source_codes=[c.strip() for c in sheet.codes],
+                source_codes=[c for c in codes if c],
                 columns=columns,
                 records=records,
-                unmapped=[sheet.codes[i].strip() for i in extra_idx],
+                unmapped=[codes[i] for i in extra_idx],
                 descriptions=descriptions,
+                share_codes=share_codes,
             )
         )
     if problems and on_row_error != "skip":
         return ParseResult(datasets=[], problems=problems, rejected=rejected)
+    if not datasets:
+        raise InputError(problems or [Problem(file, "no valid rows", sheet_name)])
     return ParseResult(datasets=datasets, problems=problems, rejected=rejected)
+
+
+def _check_header(
+    sheet: RawSheet,
+    codes: list[str],
+    norm_codes: list[str],
+    fail: Callable[..., InputError],
+    header_row: int,
+) -> None:
+    """File-level header problems: a code twice, or values under a column without a code."""
+    counts = Counter(c for c in norm_codes if c)
+    twice = [c for c in codes if c and counts[normalize_code(c)] > 1]
+    if twice:
+        raise fail(
+            f"column {twice[0]} appears {counts[normalize_code(twice[0])]} times in the header; "
+            "a value could not be told from the other: keep one",
+            column=twice[0], row=header_row,
+        )
+    blank = [i for i, c in enumerate(norm_codes) if not c]
+    for i in blank:
+        for index, row in enumerate(sheet.rows):
+            if i < len(row) and row[i] is not None and str(row[i]).strip():
+                raise fail(
+                    f"column {i + 1} has values but no code in the header (row {header_row}); "
+                    "name it or remove it",
+                    row=sheet.row_number(index),
+                )
 
 
 def _text_key(value: Any) -> str | None:
@@ -333,9 +402,9 @@ def _record_key(level: Level, values: list[Any], pos: dict[str, int]) -> str | N
 def _disambiguate(
     level: Level,
     records: list[tuple[Any, ...]],
+    record_index: list[int],
     pos: dict[str, int],
-    problems: list[Problem],
-    rejected: list[tuple[Problem, dict[str, Any]]],
+    reject: Callable[[int, list[Problem]], None],
     file: str,
     sheet: str | None,
 ) -> list[tuple[Any, ...]]:
@@ -346,16 +415,15 @@ def _disambiguate(
     by_name = level is Level.GENERATOR and "plant_id_eia" not in pos
     seq = pos.get("sequence_number")
     out = []
-    for record in records:
+    for record, index in zip(records, record_index, strict=True):
         key = record[0]
         if counts[key] == 1:
             out.append(record)
         elif by_name and seq is not None and record[3 + seq] is not None:
             out.append((f"{key}#{record[3 + seq]}", *record[1:]))
         else:
-            problem = Problem(
-                file, f"duplicate key {key!r}: another row of this year has it too", sheet, record[1]
-            )
-            problems.append(problem)
-            rejected.append((problem, {"record_key": key}))
+            reject(index, [Problem(
+                file, f"duplicate key {key!r}: another row of this year has it too", sheet,
+                record[1],
+            )])
     return out

@@ -26,7 +26,7 @@ from plant_analytics.egrid.conventions import Shares
 from plant_analytics.egrid.levels import Level
 from plant_analytics.ingest.bulk import bulk_insert
 from plant_analytics.ingest.parse import Dataset, parse_sheet
-from plant_analytics.readers.model import InputError, Problem
+from plant_analytics.readers.model import InputError, Problem, RawSheet
 from plant_analytics.readers.xlsx_reader import read_file
 
 REVISION_PATTERN = re.compile(r"(?:^|[_\-\s])(rev\d+|v\d+)(?=[_\-\s.]|$)", re.IGNORECASE)
@@ -157,6 +157,7 @@ def ingest_file(
         report("read", 1, 1)
         datasets: list[Dataset] = []
         rejected: list[tuple[Problem, dict[str, Any]]] = []
+        sheets = _sheets_of_level(sheets, options.level, name)
         for sheet in sheets:
             parsed = parse_sheet(
                 sheet,
@@ -168,8 +169,6 @@ def ingest_file(
             result.problems.extend(parsed.problems)
             rejected.extend(parsed.rejected)
             datasets.extend(parsed.datasets)
-        if options.level and sheets and all(s.level_hint for s in sheets):
-            datasets = [d for d in datasets if d.level is options.level]
         result.rejected = len(rejected)
         if result.problems and options.on_row_error != "skip":
             raise InputError(result.problems)
@@ -188,9 +187,10 @@ def ingest_file(
                 result.status = "noop"
                 loaded = _current_release(conn, datasets[0]) if datasets else None
                 when = loaded["loaded_at"] if loaded else None
+                since = f", loaded {when:%Y-%m-%d %H:%M} UTC" if loaded and when else ""
                 result.message = (
                     f"already loaded: {name} (sha256 {sha[:12]}) is the current release"
-                    + (f" #{loaded['id']}, loaded {when:%Y-%m-%d %H:%M} UTC" if loaded and when else "")
+                    + (f" #{loaded['id']}{since}" if loaded else "")
                     + "; nothing changed"
                 )
                 result.datasets = [
@@ -198,19 +198,23 @@ def ingest_file(
                 ]
             else:
                 done = 0
-                for dataset in datasets:
-                    summary = _replace_dataset(conn, dataset, run_id, sha, size, revision, options,
-                                               lambda n: report("load", done + n, total_rows))
-                    done += len(dataset.records)
+
+                def advance(n: int) -> None:
+                    nonlocal done
+                    done += n
                     report("load", done, total_rows)
+
+                for dataset in datasets:
+                    summary = _replace_dataset(
+                        conn, dataset, run_id, sha, size, revision, options, advance
+                    )
                     result.datasets.append(summary)
+                report("load", total_rows, total_rows)
                 _record_rejected(conn, run_id, rejected)
                 result.status = "succeeded"
                 result.message = f"loaded {total_rows:,} rows from {name}"
         if result.status == "succeeded":
-            from plant_analytics.ingest.checks import run_checks
-
-            result.checks = run_checks(engine, {(d.level, d.year) for d in datasets})
+            result.checks = _checks(engine, datasets, result)
     except InputError as exc:
         result.status = "failed"
         result.problems = exc.problems
@@ -225,6 +229,31 @@ def ingest_file(
     result.seconds = time.perf_counter() - started
     _finish_run(engine, result, result.seconds)
     return result
+
+
+def _sheets_of_level(sheets: list[RawSheet], level: Level | None, name: str) -> list[RawSheet]:
+    """``--level`` on a workbook picks its sheets of that level (a CSV is read as that level)."""
+    if level is None or not any(s.level_hint for s in sheets):
+        return sheets
+    picked = [s for s in sheets if s.level_hint in (None, level.value)]
+    if not picked:
+        found = ", ".join(s.sheet or "?" for s in sheets)
+        raise InputError(
+            [Problem(file=name, reason=f"no {level} sheet in the workbook (it has {found})")]
+        )
+    return picked
+
+
+def _checks(engine: Engine, datasets: list[Dataset], result: IngestResult) -> list[dict[str, Any]]:
+    """The checks of what was loaded. The data is committed by now: a check that breaks
+    is reported as a note, it does not turn a successful load into a failed one."""
+    from plant_analytics.ingest.checks import run_checks
+
+    try:
+        return run_checks(engine, {(d.level, d.year) for d in datasets})
+    except Exception as exc:  # reported, never fatal after the commit
+        result.notes.append(f"the checks could not run: {exc!r}")
+        return []
 
 
 def _lock(conn: Connection, datasets: list[Dataset]) -> None:
@@ -345,6 +374,7 @@ def _finish_run(engine: Engine, result: IngestResult, seconds: float) -> None:
         {"level": d.level, "data_year": d.data_year, "rows": d.rows, "release_id": d.release_id}
         for d in result.datasets
     ]
+    loaded = sum(d.rows for d in result.datasets) if result.status == "succeeded" else 0
     with engine.begin() as conn:
         conn.execute(
             ingestion_run.update()
@@ -354,7 +384,7 @@ def _finish_run(engine: Engine, result: IngestResult, seconds: float) -> None:
                 finished_at=now(),
                 progress=1.0,
                 rows_read=sum(d.rows for d in result.datasets) + result.rejected,
-                rows_loaded=sum(d.rows for d in result.datasets) if result.status == "succeeded" else 0,
+                rows_loaded=loaded,
                 rows_rejected=result.rejected,
                 counts=counts,
                 errors=[p.as_dict() for p in result.problems[:MAX_ERRORS_KEPT]] or None,

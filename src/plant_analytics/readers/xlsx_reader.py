@@ -14,6 +14,8 @@ from plant_analytics.readers.model import InputError, Problem, RawSheet
 
 MAX_UNCOMPRESSED_BYTES = 1 << 30  # an eGRID workbook unpacks to about 100-200 MB
 MAX_COMPRESSION_RATIO = 200
+UNREADABLE = "not a readable xlsx workbook (truncated or corrupt?)"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (and encrypted .xlsx) containers
 
 
 def check_zip_container(path: Path, name: str) -> None:
@@ -23,7 +25,7 @@ def check_zip_container(path: Path, name: str) -> None:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
         raise InputError(
-            [Problem(file=name, reason=f"not a readable xlsx workbook (truncated or corrupt?): {exc}")]
+            [Problem(file=name, reason=f"{UNREADABLE}: {exc}")]
         ) from None
     total = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos) or 1
@@ -39,13 +41,21 @@ def check_zip_container(path: Path, name: str) -> None:
         )
     if "xl/workbook.xml" not in {i.filename for i in infos}:
         raise InputError(
-            [Problem(file=name, reason="a zip archive but not an xlsx workbook (no xl/workbook.xml)")]
+            [
+                Problem(
+                    file=name, reason="a zip archive but not an xlsx workbook (no xl/workbook.xml)"
+                )
+            ]
         )
+
+
+def _blank(row: list[Any]) -> bool:
+    return all(c is None or (isinstance(c, str) and not c.strip()) for c in row)
 
 
 def _trim(rows: list[list[Any]]) -> list[list[Any]]:
     end = len(rows)
-    while end and all(c is None or c == "" for c in rows[end - 1]):
+    while end and _blank(rows[end - 1]):
         end -= 1
     return rows[:end]
 
@@ -58,7 +68,7 @@ def read_xlsx(path: Path, display_name: str | None = None) -> tuple[list[RawShee
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises several error types for damaged files
         raise InputError(
-            [Problem(file=name, reason=f"not a readable xlsx workbook (truncated or corrupt?): {exc}")]
+            [Problem(file=name, reason=f"{UNREADABLE}: {exc}")]
         ) from None
     sheets: list[RawSheet] = []
     notes: list[str] = []
@@ -77,17 +87,25 @@ def read_xlsx(path: Path, display_name: str | None = None) -> tuple[list[RawShee
         if not rows:
             raise InputError([Problem(file=name, sheet=sheet_name, reason="the sheet is empty")])
         header_index = locate_header(rows, name, sheet_name)
+        # Blank rows inside the data are passed over, as in CSV files; rows keep their
+        # Excel numbers so that a problem names the row a user sees.
+        data = [
+            (number, row)
+            for number, row in enumerate(rows[header_index + 1 :], start=header_index + 2)
+            if not _blank(row)
+        ]
         sheets.append(
             RawSheet(
                 file=name,
                 sheet=sheet_name,
                 codes=[as_text(c) for c in rows[header_index]],
                 descriptions=[as_text(c) for c in rows[0]] if header_index == 1 else None,
-                rows=rows[header_index + 1 :],
+                rows=[row for _, row in data],
                 first_data_row=header_index + 2,
                 profile="workbook",
                 year_hint=year,
                 level_hint=level.value,
+                row_numbers=[number for number, _ in data],
             )
         )
     if not sheets:
@@ -111,6 +129,16 @@ def read_file(path: Path, display_name: str | None = None) -> tuple[list[RawShee
     with path.open("rb") as handle:
         magic = handle.read(4)
     suffix = path.suffix.lower()
+    if magic == OLE2_MAGIC:
+        raise InputError(
+            [
+                Problem(
+                    file=name,
+                    reason="a legacy Excel .xls (or password-protected) workbook: open it in "
+                    "Excel and save it as .xlsx, without a password",
+                )
+            ]
+        )
     if suffix in {".xlsx", ".xlsm"} or (magic == b"PK\x03\x04" and suffix not in {".csv", ".txt"}):
         if magic != b"PK\x03\x04":
             reason = "the file is empty" if not magic else "not an xlsx workbook (no zip header)"

@@ -3,25 +3,110 @@
 CONTRACT (other modules import these names): ``require_principal``, ``require_admin``,
 ``RequireUser``, ``RequireAdmin``. Tests of routes may override ``require_principal``
 with ``app.dependency_overrides``.
+
+How a token is checked depends on the process (``SecurityContext``): the server sets it on
+``app.state.security`` (or process-wide with ``configure_security``); without one, the keys
+come from this process's key store (the embedded ``all`` mode and tests).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, Request, status
 
+from plant_analytics.problems import Problem
 from plant_analytics.security.principal import Principal
+from plant_analytics.security.tokens import InvalidTokenError, RemoteJwks, TokenVerifier
+from plant_analytics.settings import Settings, get_settings
+
+
+@dataclass
+class SecurityContext:
+    verifier: TokenVerifier
+    # Target ``api`` alone: refuse what GatewaySignatureMiddleware did not verify.
+    require_gateway_signature: bool = False
+
+
+def local_security(settings: Settings) -> SecurityContext:
+    """Verify with the keys of this process's key store (auth runs in this process)."""
+    from plant_analytics.auth.keys import get_keystore
+
+    keys = get_keystore(settings).static_keys()
+    return SecurityContext(TokenVerifier(keys, settings.jwt_issuer, settings.jwt_audience))
+
+
+def remote_security(settings: Settings, require_gateway_signature: bool) -> SecurityContext:
+    """Verify with the auth service's published JWKS (PA_AUTH_URL), cached."""
+    from plant_analytics.pending_settings import setting
+
+    jwks = RemoteJwks(settings.auth_url.rstrip("/") + "/.well-known/jwks.json",
+                      ttl=setting(settings, "jwks_cache_seconds"))
+    verifier = TokenVerifier(jwks, settings.jwt_issuer, settings.jwt_audience)
+    return SecurityContext(verifier, require_gateway_signature=require_gateway_signature)
+
+
+_process_context: SecurityContext | None = None
+
+
+def configure_security(context: SecurityContext | None) -> None:
+    """Set the context for apps that carry none on ``app.state.security``."""
+    global _process_context
+    _process_context = context
+
+
+def security_context(request: Request) -> SecurityContext:
+    global _process_context
+    context = getattr(request.app.state, "security", None)
+    if isinstance(context, SecurityContext):
+        return context
+    if _process_context is None:
+        _process_context = local_security(get_settings())
+    return _process_context
+
+
+def unauthorized(detail: str, error: str = "invalid_token") -> Problem:
+    return Problem(
+        status.HTTP_401_UNAUTHORIZED, detail, type_="unauthorized", title="Unauthorized",
+        headers={"WWW-Authenticate": f'Bearer error="{error}"'},
+    )
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized("the Authorization header must be: Bearer <access token>",
+                           "invalid_request")
+    return token.strip()
 
 
 async def require_principal(request: Request) -> Principal:
-    """The authenticated caller; 401 otherwise. (Implemented by the auth component.)"""
-    raise HTTPException(status.HTTP_401_UNAUTHORIZED, "authentication is not configured")
+    """The authenticated caller (a verified access token); 401 problem+json otherwise."""
+    context = security_context(request)
+    if context.require_gateway_signature and not request.scope.get("state", {}).get(
+        "gateway_verified"
+    ):
+        raise unauthorized("this service only answers requests forwarded by the gateway")
+    token = bearer_token(request)
+    if token is None:
+        raise unauthorized("log in first: send Authorization: Bearer <access token> "
+                           "(POST /auth/login returns one)", "invalid_request")
+    try:
+        principal = await context.verifier.verify(token)
+    except InvalidTokenError as exc:
+        raise unauthorized(str(exc)) from None
+    request.state.principal = principal  # for the request log line
+    return principal
 
 
 async def require_admin(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
     if not principal.is_admin:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs the admin role")
+        raise Problem(status.HTTP_403_FORBIDDEN, "this needs the admin role",
+                      type_="forbidden", title="Forbidden")
     return principal
 
 

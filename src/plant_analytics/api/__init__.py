@@ -1,0 +1,1 @@
+"""The analytics API (target ``api``): eGRID plants, generators, units, regions, aggregates."""

@@ -1,0 +1,1 @@
+"""Queries, and nothing else: SQLAlchemy Core over the level tables and releases."""

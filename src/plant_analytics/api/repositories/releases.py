@@ -1,0 +1,54 @@
+"""The current releases: what data is loaded, per level and year, and where it came from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from plant_analytics.db.tables import release
+
+RELEASE_COLUMNS = (
+    "level",
+    "data_year",
+    "id",
+    "revision",
+    "file_name",
+    "sheet",
+    "sha256",
+    "size_bytes",
+    "row_count",
+    "source_profile",
+    "share_convention",
+    "loaded_at",
+    "loaded_by",
+)
+_current = release.c.superseded_at.is_(None)
+
+
+def current_releases(engine: Engine) -> list[dict[str, Any]]:
+    query = (
+        sa.select(*(release.c[c] for c in RELEASE_COLUMNS))
+        .where(_current)
+        .order_by(release.c.level, release.c.data_year)
+    )
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def loaded_years(engine: Engine) -> dict[str, list[int]]:
+    """Level -> the data years with a current release, ascending."""
+    query = sa.select(release.c.level, release.c.data_year).where(_current).distinct()
+    out: dict[str, list[int]] = {}
+    with engine.connect() as conn:
+        for level, year in conn.execute(query):
+            out.setdefault(level, []).append(int(year))
+    return {level: sorted(years) for level, years in out.items()}
+
+
+def release_by_id(engine: Engine, release_id: int) -> dict[str, Any] | None:
+    query = sa.select(*(release.c[c] for c in RELEASE_COLUMNS)).where(release.c.id == release_id)
+    with engine.connect() as conn:
+        row = conn.execute(query).mappings().first()
+    return dict(row) if row else None

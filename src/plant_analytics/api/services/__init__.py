@@ -1,0 +1,1 @@
+"""The API's logic: plain functions of (engine, parameters) returning response bodies."""

@@ -1,0 +1,1 @@
+"""Auth: users, passwords (argon2id), JWT access tokens (EdDSA, JWKS), rotating refresh tokens."""

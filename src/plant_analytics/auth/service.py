@@ -1,0 +1,323 @@
+"""Auth logic: login with slow-down and lockout, refresh rotation with reuse detection, users.
+
+Services raise ``AuthError``s; routers turn them into problem+json.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from dataclasses import dataclass
+from functools import cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from plant_analytics.auth import repository as repo
+from plant_analytics.auth.keys import KeyStore, get_keystore
+from plant_analytics.auth.repository import UserRow
+from plant_analytics.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
+from plant_analytics.pending_settings import setting
+from plant_analytics.security.principal import Role
+from plant_analytics.settings import (
+    DEFAULT_ADMIN_PASSWORD,
+    Environment,
+    Settings,
+    get_settings,
+)
+
+log = logging.getLogger(__name__)
+hasher = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+
+
+class AuthError(Exception):
+    status = 400
+    type_ = "auth"
+
+    def __init__(self, detail: str, *, retry_after: int | None = None,
+                 delay_seconds: float = 0.0) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.retry_after = retry_after
+        self.delay_seconds = delay_seconds  # how long the router waits before answering
+
+
+class InvalidCredentialsError(AuthError):
+    status, type_ = 401, "invalid-credentials"
+
+
+class AccountLockedError(AuthError):
+    status, type_ = 423, "account-locked"
+
+
+class InvalidRefreshTokenError(AuthError):
+    status, type_ = 401, "invalid-refresh-token"
+
+
+class UserNotFoundError(AuthError):
+    status, type_ = 404, "user-not-found"
+
+
+class EmailTakenError(AuthError):
+    status, type_ = 409, "email-taken"
+
+
+class LastAdminError(AuthError):
+    status, type_ = 409, "last-admin"
+
+
+@dataclass(frozen=True)
+class LoginPolicy:
+    """Failures are slowed (base·2^(n-1) s, capped), then the account locks for a while."""
+
+    max_failures: int = 5
+    lockout_seconds: int = 900
+    base_delay_seconds: float = 0.5
+    max_delay_seconds: float = 4.0
+
+    def delay(self, failures: int) -> float:
+        delay: float = self.base_delay_seconds * 2.0 ** max(failures - 1, 0)
+        return min(delay, self.max_delay_seconds)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> LoginPolicy:
+        return cls(max_failures=int(setting(settings, "login_max_failures")),
+                   lockout_seconds=int(setting(settings, "login_lockout_seconds")))
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+
+
+def hash_password(password: str) -> str:
+    return hasher.hash(password)
+
+
+@cache
+def _dummy_hash() -> str:
+    return hasher.hash(uuid.uuid4().hex)
+
+
+def _verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _minutes(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+class AuthService:
+    def __init__(self, engine: Engine, settings: Settings, keystore: KeyStore | None = None,
+                 policy: LoginPolicy | None = None) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.keystore = keystore or get_keystore(settings)
+        self.policy = policy or LoginPolicy.from_settings(settings)
+
+    # -- sessions ------------------------------------------------------------------------
+
+    def login(self, email: str, password: str, user_agent: str | None = None) -> TokenPair:
+        email = email.strip().lower()
+        now = _now()
+        with self.engine.begin() as conn:
+            user = repo.user_by_email(conn, email)
+            if user is None:
+                _verify_password(_dummy_hash(), password)  # same cost as a real check
+                raise InvalidCredentialsError("wrong email or password",
+                                         delay_seconds=self.policy.delay(1))
+            if user.locked_until is not None:
+                if user.locked_until > now:
+                    raise self._locked(user.locked_until - now)
+                repo.update_user(conn, user.id, now, failed_login_count=0, locked_until=None)
+        # Hash outside the transaction: argon2 takes tens of milliseconds.
+        ok = user.is_active and _verify_password(user.password_hash, password)
+        if not ok:
+            raise self._failed_login(user, now)
+        with self.engine.begin() as conn:
+            values: dict[str, object] = {"failed_login_count": 0, "locked_until": None,
+                                         "last_login_at": now}
+            if hasher.check_needs_rehash(user.password_hash):
+                values["password_hash"] = hash_password(password)
+            repo.update_user(conn, user.id, now, **values)
+            return self._issue(conn, user, uuid.uuid4().hex, now, user_agent)
+
+    def _failed_login(self, user: UserRow, now: dt.datetime) -> AuthError:
+        """Count the failure (committed: the caller raises what this returns), maybe lock."""
+        with self.engine.begin() as conn:
+            failures = repo.record_failed_login(conn, user.id, now)
+            if failures >= self.policy.max_failures:
+                until = now + dt.timedelta(seconds=self.policy.lockout_seconds)
+                repo.update_user(conn, user.id, now, locked_until=until)
+        if failures >= self.policy.max_failures:
+            log.warning("account locked after %d failed logins", failures,
+                        extra={"user_id": user.id})
+            return self._locked(until - now, failures)
+        left = self.policy.max_failures - failures
+        return InvalidCredentialsError(
+            f"wrong email or password ({left} attempt{'s' if left != 1 else ''} left "
+            "before the account locks)",
+            delay_seconds=self.policy.delay(failures),
+        )
+
+    def _locked(self, remaining: dt.timedelta, failures: int | None = None) -> AccountLockedError:
+        seconds = max(1, int(remaining.total_seconds()))
+        why = f"after {failures} failed logins" if failures else "after repeated failed logins"
+        return AccountLockedError(
+            f"this account is locked {why}; try again in {_minutes(seconds)}, "
+            "or ask an administrator to unlock it",
+            retry_after=seconds,
+        )
+
+    def _issue(self, conn: Connection, user: UserRow, family_id: str, now: dt.datetime,
+               user_agent: str | None) -> TokenPair:
+        refresh = new_refresh_token()
+        repo.insert_refresh_token(
+            conn, user_id=user.id, token_hash=hash_refresh_token(refresh), family_id=family_id,
+            now=now, expires_at=now + dt.timedelta(seconds=self.settings.refresh_token_ttl_seconds),
+            user_agent=user_agent,
+        )
+        access = issue_access_token(self.keystore, self.settings, subject=str(user.id),
+                                    email=user.email, role=user.role, now=now)
+        return TokenPair(access, refresh, self.settings.access_token_ttl_seconds)
+
+    def refresh(self, token: str, user_agent: str | None = None) -> TokenPair:
+        now = _now()
+        with self.engine.begin() as conn:
+            row = repo.refresh_by_hash(conn, hash_refresh_token(token))
+            if row is None:
+                raise InvalidRefreshTokenError("unknown refresh token; log in again")
+            if row.revoked_at is not None and row.revoked_reason != "rotated":
+                raise InvalidRefreshTokenError(
+                    f"this refresh token was revoked ({row.revoked_reason}); log in again")
+            if row.revoked_at is None and row.expires_at <= now:
+                raise InvalidRefreshTokenError("this refresh token has expired; log in again")
+            # A rotated token shown again, or a concurrent refresh that lost the race: reuse.
+            if row.revoked_at is None and repo.revoke_refresh(conn, row.id, "rotated", now):
+                user = repo.user_by_id(conn, row.user_id)
+                if user is None or not user.is_active:
+                    raise InvalidRefreshTokenError("this account is disabled")
+                return self._issue(conn, user, row.family_id, now, user_agent)
+        with self.engine.begin() as conn:
+            revoked = repo.revoke_family(conn, row.family_id, "reuse", now)
+        log.warning("refresh token reuse: session revoked", extra={
+            "user_id": row.user_id, "family_id": row.family_id, "tokens_revoked": revoked})
+        raise InvalidRefreshTokenError(
+            "this refresh token was already used, so it may have been stolen: the session is "
+            "revoked; log in again"
+        )
+
+    def logout(self, token: str) -> None:
+        """Revoke the session (the refresh token's family). Unknown tokens are ignored."""
+        with self.engine.begin() as conn:
+            row = repo.refresh_by_hash(conn, hash_refresh_token(token))
+            if row is not None:
+                repo.revoke_family(conn, row.family_id, "logout", _now())
+
+    # -- users ---------------------------------------------------------------------------
+
+    def get_user(self, user_id: int) -> UserRow:
+        with self.engine.connect() as conn:
+            user = repo.user_by_id(conn, user_id)
+        if user is None:
+            raise UserNotFoundError(f"no user with id {user_id}")
+        return user
+
+    def list_users(self) -> list[UserRow]:
+        with self.engine.connect() as conn:
+            return repo.list_users(conn)
+
+    def create_user(self, email: str, password: str, role: Role,
+                    full_name: str | None = None) -> UserRow:
+        email = email.strip().lower()
+        password_hash = hash_password(password)
+        try:
+            with self.engine.begin() as conn:
+                user_id = repo.insert_user(conn, email=email, password_hash=password_hash,
+                                           role=role.value, full_name=full_name, now=_now())
+        except IntegrityError:
+            raise EmailTakenError(f"a user with email {email} already exists") from None
+        return self.get_user(user_id)
+
+    def update_user(self, user_id: int, *, password: str | None = None, role: Role | None = None,
+                    is_active: bool | None = None, full_name: str | None = None) -> UserRow:
+        now = _now()
+        values: dict[str, object] = {}
+        if password is not None:
+            values["password_hash"] = hash_password(password)
+        if role is not None:
+            values["role"] = role.value
+        if is_active is not None:
+            values["is_active"] = is_active
+        if full_name is not None:
+            values["full_name"] = full_name
+        with self.engine.begin() as conn:
+            user = repo.user_by_id(conn, user_id)
+            if user is None:
+                raise UserNotFoundError(f"no user with id {user_id}")
+            losing_admin = user.role == "admin" and user.is_active and (
+                (role is not None and role is not Role.ADMIN) or is_active is False)
+            if losing_admin and repo.count_active_admins(conn) <= 1:
+                raise LastAdminError("this is the last active admin: make another admin first")
+            if values:
+                repo.update_user(conn, user_id, now, **values)
+            if password is not None or is_active is False or role is not None:
+                repo.revoke_user_tokens(conn, user_id, "admin", now)
+        return self.get_user(user_id)
+
+    def unlock_user(self, user_id: int) -> UserRow:
+        with self.engine.begin() as conn:
+            if repo.user_by_id(conn, user_id) is None:
+                raise UserNotFoundError(f"no user with id {user_id}")
+            repo.update_user(conn, user_id, _now(), failed_login_count=0, locked_until=None)
+        return self.get_user(user_id)
+
+    def delete_user(self, user_id: int) -> None:
+        with self.engine.begin() as conn:
+            user = repo.user_by_id(conn, user_id)
+            if user is None:
+                raise UserNotFoundError(f"no user with id {user_id}")
+            if user.role == "admin" and user.is_active and repo.count_active_admins(conn) <= 1:
+                raise LastAdminError("this is the last active admin: make another admin first")
+            repo.delete_user(conn, user_id)
+
+
+def ensure_admin(engine: Engine, settings: Settings | None = None) -> list[str]:
+    """Create the first admin if missing; the lines say what happened (never a real password).
+
+    Development: the demo login (PA_ADMIN_EMAIL / PA_ADMIN_PASSWORD, by default
+    admin@plantanalytics.com / password123). Elsewhere: PA_ADMIN_EMAIL / PA_ADMIN_PASSWORD,
+    and never the demo password.
+    """
+    settings = settings or get_settings()
+    email = settings.admin_email.strip().lower()
+    password = settings.admin_password.get_secret_value()
+    development = settings.env is Environment.DEVELOPMENT
+    with engine.connect() as conn:
+        existing = repo.user_by_email(conn, email)
+    if existing is None:
+        if not development and password == DEFAULT_ADMIN_PASSWORD:
+            return [f"no admin created: set PA_ADMIN_PASSWORD (the demo password is for "
+                    f"development only; PA_ENV={settings.env.value})"]
+        with engine.begin() as conn:
+            repo.insert_user(conn, email=email, password_hash=hash_password(password),
+                             role=Role.ADMIN.value, full_name="Administrator", now=_now())
+        if not development:
+            return [f"admin user {email} created"]
+    if development and (existing is None or _verify_password(existing.password_hash, password)):
+        return [f"demo login: {email} / {password}"]
+    return []

@@ -1,0 +1,1 @@
+"""Benchmarks: ``make bench-ingest`` (``python -m plant_analytics.bench.ingest``)."""

@@ -1,0 +1,1 @@
+"""The gateway: the one public entry. Routes, verifies tokens, rate-limits, serves the dashboard."""

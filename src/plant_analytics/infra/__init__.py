@@ -1,0 +1,1 @@
+"""Adapters to infrastructure (the cache), each with an embedded and a networked backend."""

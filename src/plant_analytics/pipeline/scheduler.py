@@ -1,0 +1,69 @@
+"""The scheduler (target ``scheduler``): scans ``incoming/`` every PA_SCAN_INTERVAL_SECONDS.
+
+Files dropped straight into the store (``aws s3 cp``, ``mc cp``, a sync job) are enqueued
+once, by checksum; files whose run has finished are tidied into ``processed/`` or
+``failed/``; runs left queued with an empty queue are enqueued again.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from typing import Any
+
+from plant_analytics.pipeline.service import (
+    Pipeline,
+    ScanReport,
+    scan_incoming,
+    update_queue_metrics,
+)
+
+log = logging.getLogger(__name__)
+
+
+def scan_once(settings: Any) -> ScanReport:
+    pipeline = Pipeline.from_settings(settings)
+    report = scan_incoming(pipeline)
+    update_queue_metrics(pipeline)
+    if report.enqueued or report.tidied or report.requeued:
+        log.info(
+            "scan: enqueued runs %s, tidied %s, re-enqueued runs %s",
+            report.enqueued,
+            report.tidied,
+            report.requeued,
+        )
+    return report
+
+
+def run(settings: Any, stop_event: threading.Event) -> None:
+    """Scan now, then every PA_SCAN_INTERVAL_SECONDS, until ``stop_event`` is set (blocking)."""
+    interval = float(getattr(settings, "scan_interval_seconds", 3600))
+    log.info("scheduler: scanning incoming/ every %g s", interval)
+    while not stop_event.is_set():
+        try:
+            scan_once(settings)
+        except Exception as exc:  # a store or database outage: try again next time
+            log.warning("scan failed (%r); next attempt in %g s", exc, min(interval, 60.0))
+            stop_event.wait(min(interval, 60.0))
+            continue
+        stop_event.wait(interval)
+    log.info("scheduler stopped")
+
+
+def main() -> None:
+    from plant_analytics.settings import get_settings
+
+    settings = get_settings()
+    logging.basicConfig(
+        level=getattr(settings, "log_level", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    run(settings, stop)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""The gateway in front of the API: token check first, rate limits with headers, dashboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from tests.support.platform import bearer, login, make_user, running, settings_for
+
+
+def test_api_needs_a_token_before_it_reaches_the_api(auth_app: tuple) -> None:  # type: ignore[type-arg]
+    client, _ = auth_app
+    response = client.get("/api/v1/whoami")
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "log in first" in response.json()["detail"]
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_rate_limit_headers_and_429(sqlite_engine: Engine, tmp_path: Path,
+                                    stub_api: None) -> None:
+    settings = settings_for(sqlite_engine, tmp_path, rate_limit_per_minute=3)
+    with running("all", settings) as (client, process):
+        make_user(process)
+        token = login(client)["access_token"]
+        answers = [client.get("/api/v1/whoami", headers=bearer(token)) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[0].headers["RateLimit-Limit"] == "3"
+    assert [a.headers["RateLimit-Remaining"] for a in answers[:3]] == ["2", "1", "0"]
+    limited = answers[3]
+    assert limited.headers["content-type"].startswith("application/problem+json")
+    assert "too many requests from this user" in limited.json()["detail"]
+    assert int(limited.headers["Retry-After"]) >= 1
+    assert int(limited.headers["RateLimit-Reset"]) >= 1
+
+
+def test_placeholder_dashboard_links_the_docs(sqlite_engine: Engine, tmp_path: Path,
+                                              stub_api: None,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PA_DASHBOARD_DIR", str(tmp_path / "no-dist"))
+    with running("all", settings_for(sqlite_engine, tmp_path)) as (client, _):
+        page = client.get("/")
+        docs = client.get("/docs")
+        paths = client.get("/openapi.json").json()["paths"]
+    assert page.status_code == 200
+    assert 'href="/docs"' in page.text
+    assert docs.status_code == 200
+    assert "/auth/login" in paths
+    assert "/api/v1/whoami" in paths
+    assert "/metrics" not in paths
+
+
+def test_built_spa_is_served_with_client_side_routes(
+    sqlite_engine: Engine, tmp_path: Path, stub_api: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text("<html>spa</html>")
+    (dist / "assets" / "app-abc123.js").write_text("console.log(1)")
+    monkeypatch.setenv("PA_DASHBOARD_DIR", str(dist))
+    with running("all", settings_for(sqlite_engine, tmp_path / "data")) as (client, _):
+        assert client.get("/").text == "<html>spa</html>"
+        assert client.get("/plants/55/history").text == "<html>spa</html>"
+        asset = client.get("/assets/app-abc123.js")
+        assert "immutable" in asset.headers["cache-control"]
+        assert client.get("/%2e%2e/%2e%2e/etc/passwd").text == "<html>spa</html>"
+        assert client.get("/api/v1/nope").status_code == 401
+        assert client.get("/.well-known/nope").status_code == 404
+        assert client.get("/health").json()["status"] == "ok"
+
+
+def test_request_id_is_propagated(auth_app: tuple) -> None:  # type: ignore[type-arg]
+    client: TestClient = auth_app[0]
+    assert client.get("/health", headers={"X-Request-ID": "abc-123"}
+                      ).headers["X-Request-ID"] == "abc-123"
+    generated = client.get("/health").headers["X-Request-ID"]
+    assert len(generated) == 32
+    assert client.get("/health", headers={"X-Request-ID": "bad id; drop"}
+                      ).headers["X-Request-ID"] != "bad id; drop"

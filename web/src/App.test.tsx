@@ -1,0 +1,76 @@
+import { render, screen, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { QueryClientProvider } from "@tanstack/react-query";
+import { MemoryRouter } from "react-router";
+import { AppRoutes, makeQueryClient } from "./App";
+import { AuthContext, type AuthState, type User } from "./api/auth";
+import { DataTable } from "./components/DataTable";
+import { MultiSelect } from "./components/MultiSelect";
+
+function renderAt(path: string, user: User | null) {
+  const auth: AuthState = { user, checking: false, login: async () => undefined, logout: async () => undefined };
+  return render(
+    <QueryClientProvider client={makeQueryClient()}>
+      <AuthContext.Provider value={auth}>
+        <MemoryRouter initialEntries={[path]}>
+          <AppRoutes />
+        </MemoryRouter>
+      </AuthContext.Provider>
+    </QueryClientProvider>,
+  );
+}
+
+describe("route guards", () => {
+  it("sends a signed-out visitor to the login page", () => {
+    renderAt("/data", null);
+    expect(screen.getByRole("button", { name: "Sign in" })).toBeInTheDocument();
+  });
+
+  it("hides the admin link from an analyst and refuses the admin page", () => {
+    renderAt("/admin", { id: 2, email: "a@example.com", role: "analyst" });
+    const nav = screen.getByRole("navigation", { name: "Main" });
+    expect(within(nav).queryByRole("link", { name: "Admin" })).toBeNull();
+    expect(screen.getByTestId("forbidden")).toHaveTextContent("Admins only");
+  });
+
+  it("shows the admin link to an admin", () => {
+    renderAt("/data", { id: 1, email: "admin@example.com", role: "admin" });
+    expect(within(screen.getByRole("navigation", { name: "Main" })).getByRole("link", { name: "Admin" })).toBeInTheDocument();
+  });
+});
+
+describe("DataTable", () => {
+  const rows = [
+    { plant_name: "Alpha", net_generation_mwh: 2_500_000 },
+    { plant_name: "Beta", net_generation_mwh: null },
+  ];
+
+  it("formats numbers with units and sorts from the header", async () => {
+    const onSort = vi.fn();
+    render(<DataTable caption="t" rows={rows} columns={["plant_name", "net_generation_mwh"]} rowKey={(_, i) => String(i)} sort="-net_generation_mwh" onSort={onSort} />);
+    expect(screen.getByText("2.5 TWh")).toBeInTheDocument();
+    expect(screen.getByText("—")).toBeInTheDocument();
+    const header = screen.getByRole("columnheader", { name: /Net generation/ });
+    expect(header).toHaveAttribute("aria-sort", "descending");
+    await userEvent.click(within(header).getByRole("button"));
+    expect(onSort).toHaveBeenCalledWith("net_generation_mwh");
+    await userEvent.click(screen.getByRole("button", { name: /Plant/ }));
+    expect(onSort).toHaveBeenLastCalledWith("plant_name");
+  });
+});
+
+describe("MultiSelect", () => {
+  it("is usable from the keyboard and keeps the options' order", async () => {
+    const onChange = vi.fn();
+    render(
+      <MultiSelect name="state" label="State" value={["TX"]} onChange={onChange} options={[{ value: "CA", label: "California" }, { value: "TX", label: "Texas" }]} />,
+    );
+    const user = userEvent.setup();
+    await user.tab();
+    await user.keyboard("{Enter}");
+    await user.tab(); // "Clear"
+    await user.tab(); // California
+    await user.keyboard(" ");
+    expect(onChange).toHaveBeenCalledWith(["CA", "TX"]);
+  });
+});

@@ -1,0 +1,59 @@
+import createClient, { type Middleware } from "openapi-fetch";
+import type { paths } from "./schema.gen";
+import { getTokens, refreshTokens, setTokens } from "./session";
+import { problemFrom } from "./problem";
+
+// The typed client: paths and shapes come from schema.gen.ts, generated from the platform's OpenAPI document.
+
+function withToken(request: Request, token: string | undefined): Request {
+  if (token) request.headers.set("Authorization", `Bearer ${token}`);
+  return request;
+}
+
+const auth: Middleware = {
+  onRequest({ request }) {
+    return withToken(request, getTokens()?.access_token);
+  },
+  async onResponse({ request, response }) {
+    if (response.status !== 401 || !getTokens() || request.url.includes("/auth/")) return response;
+    if (request.method !== "GET" && request.method !== "HEAD") return response;
+    const fresh = await refreshTokens();
+    if (!fresh) return response;
+    return fetch(withToken(new Request(request), fresh.access_token));
+  },
+};
+
+export const api = createClient<paths>({ baseUrl: globalThis.location?.origin ?? "http://localhost" });
+api.use(auth);
+
+/** The data of an openapi-fetch result, or an ApiError built from its problem+json body. */
+export function unwrap<T>(result: { data?: T; error?: unknown; response: Response }): T {
+  if (result.error !== undefined || !result.response.ok) {
+    throw problemFrom(result.response.status, result.error, result.response.statusText || "Request failed");
+  }
+  return result.data as T;
+}
+
+/** fetch with the session's token and one silent refresh, for downloads and uploads outside the typed client. */
+export async function authFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  const send = (token: string | undefined) => {
+    const headers = new Headers(init.headers);
+    if (token) headers.set("Authorization", `Bearer ${token}`);
+    return fetch(url, { ...init, headers });
+  };
+  let response = await send(getTokens()?.access_token);
+  if (response.status === 401 && getTokens()) {
+    const fresh = await refreshTokens();
+    if (fresh) response = await send(fresh.access_token);
+  }
+  if (!response.ok) {
+    const type = response.headers.get("content-type") ?? "";
+    const body = type.includes("json") ? await response.json().catch(() => undefined) : await response.text();
+    throw problemFrom(response.status, body);
+  }
+  return response;
+}
+
+export function signOutLocally(): void {
+  setTokens(null);
+}

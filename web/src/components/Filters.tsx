@@ -1,0 +1,97 @@
+import { useMemo } from "react";
+import { useRegions, useStates, useYears } from "../api/queries";
+import { FUELS } from "../lib/fuels";
+import { STATE_NAMES } from "../map/states";
+import { MultiSelect, type Option } from "./MultiSelect";
+import type { Row } from "../lib/export";
+
+/** The years loaded, newest first, from /years (rows carry `data_year` or `year`). */
+export function yearsFrom(rows: readonly Row[]): number[] {
+  const years = rows.map((row) => Number(row.data_year ?? row.year)).filter(Number.isFinite);
+  return [...new Set(years)].sort((a, b) => b - a);
+}
+
+export function useYearOptions(): { years: number[]; latest: string | undefined; plantYears: number[]; isPending: boolean; error: unknown } {
+  const query = useYears();
+  const rows = query.data?.data;
+  const years = useMemo(() => yearsFrom((rows ?? []).filter((row) => row.level !== "ggl")), [rows]);
+  const plantYears = useMemo(() => yearsFrom((rows ?? []).filter((row) => row.level === "plant")), [rows]);
+  return { years, latest: years[0] !== undefined ? String(years[0]) : undefined, plantYears, isPending: query.isPending, error: query.error };
+}
+
+export function YearSelect({ value, onChange, years }: { value: string; onChange: (year: string) => void; years: number[] }) {
+  return (
+    <label className="field">
+      Year
+      <select name="year" value={value} onChange={(e) => onChange(e.target.value)}>
+        {years.map((year) => (
+          <option key={year} value={year}>
+            {year}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function codesOf(rows: readonly Row[] | undefined): Option[] {
+  const codes = (rows ?? [])
+    .map((row) => String(row.code ?? row.region_code ?? row.subregion ?? row.ba_code ?? row.nerc_region ?? ""))
+    .filter(Boolean);
+  return [...new Set(codes)].sort().map((code) => {
+    const row = rows?.find((r) => String(r.code ?? r.region_code ?? "") === code);
+    const name = row ? String(row.name ?? row.region_name ?? "") : "";
+    return { value: code, label: name && name !== code ? `${code} · ${name}` : code };
+  });
+}
+
+export function useStateOptions(): Option[] {
+  const states = useStates();
+  return useMemo(() => {
+    const rows = states.data?.data ?? [];
+    const codes = rows.length
+      ? rows.map((row) => String(row.code ?? row.state ?? row.abbr ?? "")).filter(Boolean)
+      : Object.keys(STATE_NAMES);
+    return [...new Set(codes)].sort().map((code) => ({ value: code, label: `${code} · ${STATE_NAMES[code] ?? code}` }));
+  }, [states.data]);
+}
+
+export const FUEL_OPTIONS: Option[] = FUELS.map((fuel) => ({ value: fuel.code, label: fuel.label }));
+
+export interface PlantFilterValues {
+  year: string;
+  state: string[];
+  fuel: string[];
+  subregion: string[];
+  ba: string[];
+  nerc: string[];
+}
+
+export function PlantFilterBar({
+  values,
+  onChange,
+  years,
+  show = ["state", "fuel", "subregion", "ba", "nerc"],
+}: {
+  values: PlantFilterValues;
+  onChange: (changes: Partial<PlantFilterValues>) => void;
+  years: number[];
+  show?: ("state" | "fuel" | "subregion" | "ba" | "nerc")[];
+}) {
+  const states = useStateOptions();
+  const subregions = useRegions("subregion", values.year);
+  const bas = useRegions("ba", values.year);
+  const nercs = useRegions("nerc", values.year);
+  return (
+    <>
+      <YearSelect value={values.year} years={years} onChange={(year) => onChange({ year })} />
+      {show.includes("state") && <MultiSelect name="state" label="State" options={states} value={values.state} onChange={(state) => onChange({ state })} />}
+      {show.includes("fuel") && <MultiSelect name="fuel" label="Primary fuel" options={FUEL_OPTIONS} value={values.fuel} onChange={(fuel) => onChange({ fuel })} />}
+      {show.includes("subregion") && (
+        <MultiSelect name="subregion" label="eGRID subregion" options={codesOf(subregions.data?.data)} value={values.subregion} onChange={(subregion) => onChange({ subregion })} />
+      )}
+      {show.includes("ba") && <MultiSelect name="ba" label="Balancing authority" options={codesOf(bas.data?.data)} value={values.ba} onChange={(ba) => onChange({ ba })} />}
+      {show.includes("nerc") && <MultiSelect name="nerc" label="NERC region" options={codesOf(nercs.data?.data)} value={values.nerc} onChange={(nerc) => onChange({ nerc })} />}
+    </>
+  );
+}
