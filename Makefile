@@ -48,7 +48,7 @@ seed: migrate ## Load the bundled sample eGRID files
 	$(PA) seed
 
 .PHONY: up
-up: seed ## Install, migrate, load the sample data and run the platform on http://localhost:8000
+up: seed web-build ## Install, migrate, load the sample data, build the dashboard, run on http://localhost:8000
 	$(PA) serve --target all
 
 .PHONY: bench

@@ -76,7 +76,10 @@ class Settings(BaseSettings):
     scan_interval_seconds: int = 3600
     cache_ttl_seconds: int = 3600
     worker_concurrency: int = 1
-    max_retries: int = 3
+    max_retries: int = Field(default=3, description="Retries of a job that failed unexpectedly.")
+    retry_backoff_seconds: float = Field(default=5.0, description="First retry delay; doubles.")
+    queue_name: str = "plant_analytics.ingest"
+    queue_prefetch: int = Field(default=1, description="Unacknowledged jobs per worker.")
     log_level: str = "INFO"
 
     @model_validator(mode="after")

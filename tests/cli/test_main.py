@@ -16,7 +16,7 @@ from plant_analytics.db.engine import get_engine, make_engine
 from plant_analytics.db.tables import level_table, release
 from plant_analytics.egrid.levels import Level
 from plant_analytics.settings import get_settings
-from tests.support.egrid_files import SAMPLE_COUNTS, SAMPLES, write_csv
+from tests.support.egrid_files import SAMPLE_COUNTS, SAMPLES, write_csv, write_workbook
 
 runner = CliRunner()
 
@@ -70,8 +70,18 @@ def invoke(*args: str) -> tuple[int, str, str]:
     ("args", "expected"),
     [
         ([], ["ingest", "inspect", "export", "db", "seed"]),
-        (["ingest"], ["--year", "--level", "--skip-bad-rows", "--revision", "--shares", "--quiet",
-                      "where the file cannot tell"]),
+        (
+            ["ingest"],
+            [
+                "--year",
+                "--level",
+                "--skip-bad-rows",
+                "--revision",
+                "--shares",
+                "--quiet",
+                "where the file cannot tell",
+            ],
+        ),
         (["inspect"], ["without loading"]),
         (["export"], ["--level", "--year", "--format", "--out", "--shares-as-source"]),
         (["db", "upgrade"], ["migrations"]),
@@ -102,13 +112,17 @@ def test_db_upgrade_creates_the_default_sqlite_database(cli_env: Path) -> None:
     assert database.is_file()
     engine = make_engine(f"sqlite:///{database}")
     try:
-        assert {"release", "egrid_plant", "ingestion_run"} <= set(sa.inspect(engine).get_table_names())
+        assert {"release", "egrid_plant", "ingestion_run"} <= set(
+            sa.inspect(engine).get_table_names()
+        )
     finally:
         engine.dispose()
     assert invoke("db", "upgrade")[0] == 0  # again: nothing to do
 
 
-def test_unreachable_database_says_what_to_do(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unreachable_database_says_what_to_do(
+    cli_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PA_DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
     _reset_caches()
     code, _, stderr = invoke("db", "upgrade")
@@ -138,8 +152,9 @@ def test_ingest_prints_a_summary(cli_db: Engine) -> None:
     assert "already loaded" in stdout
 
 
-def test_ingest_exits_1_on_failure_and_still_loads_the_good_files(cli_db: Engine,
-                                                                  tmp_path: Path) -> None:
+def test_ingest_exits_1_on_failure_and_still_loads_the_good_files(
+    cli_db: Engine, tmp_path: Path
+) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
     code, stdout, _ = invoke("ingest", "-q", str(empty), str(SAMPLES / "us2022.csv"))
@@ -202,7 +217,9 @@ def test_inspect_shows_what_it_detects_without_loading(cli_db: Engine) -> None:
 
 def test_inspect_reports_bad_rows_and_bad_files(cli_env: Path, tmp_path: Path) -> None:
     codes = ["YEAR", "PSTATABB", "STNGENAN", "MYNOTE"]
-    path = write_csv(tmp_path / "st.csv", [codes], [["2022", "AK", "1", "n"], ["2022", "AL", "x", ""]])
+    path = write_csv(
+        tmp_path / "st.csv", [codes], [["2022", "AK", "1", "n"], ["2022", "AL", "x", ""]]
+    )
     code, stdout, _ = invoke("inspect", str(path))
     assert code == 0
     assert "state 2022, 1 rows" in stdout
@@ -266,9 +283,20 @@ def test_seed_loads_the_samples_once(migrated: Path) -> None:
     assert stdout.count("already loaded") == len(SAMPLE_COUNTS)
 
 
-def test_seed_without_samples(migrated: Path, tmp_path: Path,
-                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_seed_without_samples(
+    migrated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PA_SAMPLE_DIR", str(tmp_path / "nothing"))
     code, _, stderr = invoke("seed")
     assert code == 1
     assert "no sample files found" in stderr
+
+
+def test_inspect_shows_per_code_share_rules(cli_env: Path, tmp_path: Path) -> None:
+    path = write_workbook(
+        tmp_path / "egrid2018_data_v2.xlsx",
+        {"GGL18": (None, ["YEAR", "REGION", "GGRLOSS"], [[2018, "U.S.", 4.88]])},
+    )
+    code, stdout, _ = invoke("inspect", str(path))
+    assert code == 0
+    assert "ggl 2018, 1 rows, source workbook, shares as fraction, GGRLOSS as percent" in stdout

@@ -64,7 +64,8 @@ def test_a_map_change_without_a_migration_is_caught(engine: Engine) -> None:
     changed.tables["egrid_plant"].append_column(sa.Column("new_metric_mwh", sa.Double()))
     diff = schema_diff(engine, changed)
     assert [(d[0], d[2], d[3].name) for d in diff] == [
-        ("add_column", "egrid_plant", "new_metric_mwh")]
+        ("add_column", "egrid_plant", "new_metric_mwh")
+    ]
 
 
 def test_level_tables_follow_the_column_maps() -> None:
@@ -74,7 +75,8 @@ def test_level_tables_follow_the_column_maps() -> None:
         expected = [c for c in canonical_columns(level) if c != "data_year"]
         assert sorted(data_columns(level)) == sorted(expected), level
         assert {"id", "data_year", "record_key", "release_id", "source_row", "extra"} <= set(
-            table.c.keys())
+            table.c.keys()
+        )
 
 
 def test_numbers_are_double_precision(engine: Engine) -> None:
@@ -88,28 +90,54 @@ def test_numbers_are_double_precision(engine: Engine) -> None:
 
 def test_indexes_for_the_api_queries(engine: Engine) -> None:
     indexes = {i["name"]: i["column_names"] for i in sa.inspect(engine).get_indexes("egrid_plant")}
-    for column in ("state", "fuel_category", "subregion", "ba_code", "nerc_region",
-                   "net_generation_mwh", "plant_id_eia"):
+    for column in (
+        "state",
+        "fuel_category",
+        "subregion",
+        "ba_code",
+        "nerc_region",
+        "net_generation_mwh",
+        "plant_id_eia",
+    ):
         assert indexes[f"ix_egrid_plant_year_{column}"] == ["data_year", column]
     unique = sa.inspect(engine).get_unique_constraints("egrid_plant")
     assert ["data_year", "record_key"] in [u["column_names"] for u in unique]
 
 
 def test_double_precision_holds_every_double_exactly(engine: Engine) -> None:
-    values = [0.0117406890184837, 0.1085401677762840, 1.7976931348623157e308, 5e-324,
-              -1023.001, 0.1 + 0.2, 2.0**53 + 2]
+    values = [
+        0.0117406890184837,
+        0.1085401677762840,
+        1.7976931348623157e308,
+        5e-324,
+        -1023.001,
+        0.1 + 0.2,
+        2.0**53 + 2,
+    ]
     table = LEVEL_TABLES[Level.US]
     with engine.begin() as conn:
-        release_id = conn.execute(sa.text(
-            "INSERT INTO release (level, data_year, file_name, sha256, size_bytes, "
-            "source_profile, share_convention, source_codes, row_count, loaded_at) VALUES "
-            "('us', 1999, 'x', 'x', 1, 'x', 'fraction', '[]', 0, CURRENT_TIMESTAMP) "
-            "RETURNING id")).scalar_one()
+        release_id = conn.execute(
+            sa.text(
+                "INSERT INTO release (level, data_year, file_name, sha256, size_bytes, "
+                "source_profile, share_convention, source_codes, row_count, loaded_at) VALUES "
+                "('us', 1999, 'x', 'x', 1, 'x', 'fraction', '[]', 0, CURRENT_TIMESTAMP) "
+                "RETURNING id"
+            )
+        ).scalar_one()
         for n, number in enumerate(values):
-            conn.execute(table.insert().values(data_year=2000 + n, record_key="US",
-                                               release_id=release_id, source_row=n,
-                                               net_generation_mwh=number))
+            conn.execute(
+                table.insert().values(
+                    data_year=2000 + n,
+                    record_key="US",
+                    release_id=release_id,
+                    source_row=n,
+                    net_generation_mwh=number,
+                )
+            )
     with engine.connect() as conn:
-        stored = conn.execute(sa.select(table.c.net_generation_mwh)
-                              .order_by(table.c.data_year)).scalars().all()
+        stored = (
+            conn.execute(sa.select(table.c.net_generation_mwh).order_by(table.c.data_year))
+            .scalars()
+            .all()
+        )
     assert stored == values

@@ -53,22 +53,35 @@ def test_null_placeholders_are_null_in_numeric_columns(raw: object, kind: Kind) 
     assert parse_cell(raw, kind) is None
 
 
-@pytest.mark.parametrize("raw", ["--", "NA", "N/A", "08", " Smithfield Packaged Meats Corp. ", "0.50"])
+@pytest.mark.parametrize(
+    "raw", ["--", "NA", "N/A", "08", " Smithfield Packaged Meats Corp. ", "0.50"]
+)
 def test_text_is_verbatim(raw: str) -> None:
     # "NA" is a real balancing-authority code (Puerto Rico Miscellaneous), "08" a FIPS code.
     assert parse_cell(raw, Kind.TEXT) == raw
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("", None), ("  ", None), (None, None), (8.0, "8"),
-                                               (12.5, "12.5"), (True, "True")])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("", None), ("  ", None), (None, None), (8.0, "8"), (12.5, "12.5"), (True, "True")],
+)
 def test_text_from_other_cells(raw: object, expected: str | None) -> None:
     assert parse_cell(raw, Kind.TEXT) == expected
 
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("2022", 2022), (" 2022 ", 2022), ("2.022E+03", 2022), ("2022.0", 2022), (2022.0, 2022),
-     (64352, 64352), ("12,345", 12345), (" (3)", -3), ("9007199254740993", 9007199254740993)],
+    [
+        ("2022", 2022),
+        (" 2022 ", 2022),
+        ("2.022E+03", 2022),
+        ("2022.0", 2022),
+        (2022.0, 2022),
+        (64352, 64352),
+        ("12,345", 12345),
+        (" (3)", -3),
+        ("9007199254740993", 9007199254740993),
+    ],
 )
 def test_integers(raw: object, expected: int) -> None:
     value = parse_cell(raw, Kind.INTEGER)
@@ -84,8 +97,30 @@ def test_integers_refuse_fractions(raw: object) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["1_000", "nan", "NaN", "inf", "-inf", "Infinity", "0x10", "12abc", "1,2,3", "1,23",
-     "(-11)", "(+11)", "--5", "1e400", "-1e400", "١٢", "１２", "12 34", "1.2.3", "abc", "e5", "."],
+    [
+        "1_000",
+        "nan",
+        "NaN",
+        "inf",
+        "-inf",
+        "Infinity",
+        "0x10",
+        "12abc",
+        "1,2,3",
+        "1,23",
+        "(-11)",
+        "(+11)",
+        "--5",
+        "1e400",
+        "-1e400",
+        "١٢",
+        "\uff11\uff12",  # fullwidth digits
+        "12 34",
+        "1.2.3",
+        "abc",
+        "e5",
+        ".",
+    ],
 )
 def test_refused_numbers(raw: str) -> None:
     with pytest.raises(ValueProblem) as info:
@@ -109,8 +144,13 @@ def test_huge_integer_cell_is_refused_for_a_double_column() -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("5.12%", "0.0512"), ("4.88%", "0.0488"), ("100%", "1"), ("0%", "0"), (" 13.5435468% ",
-                                                                             "0.135435468")],
+    [
+        ("5.12%", "0.0512"),
+        ("4.88%", "0.0488"),
+        ("100%", "1"),
+        ("0%", "0"),
+        (" 13.5435468% ", "0.135435468"),
+    ],
 )
 def test_percent_sign_means_percent_whatever_the_convention(raw: str, expected: str) -> None:
     for in_percent in (False, True):
@@ -121,9 +161,18 @@ def test_percent_sign_means_percent_whatever_the_convention(raw: str, expected: 
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("27.457596", "0.27457596"), ("0.6043237", "0.006043237"), ("83.0285132", "0.830285132"),
-     ("40.39843028", "0.4039843028"), ("100", "1"), ("0", "0"), (27.457596, "0.27457596"),
-     (13.5435468, "0.135435468"), (33.3, "0.333"), ("1.0E+01", "0.1")],
+    [
+        ("27.457596", "0.27457596"),
+        ("0.6043237", "0.006043237"),
+        ("83.0285132", "0.830285132"),
+        ("40.39843028", "0.4039843028"),
+        ("100", "1"),
+        ("0", "0"),
+        (27.457596, "0.27457596"),
+        (13.5435468, "0.135435468"),
+        (33.3, "0.333"),
+        ("1.0E+01", "0.1"),
+    ],
 )
 def test_percent_convention_scales_exactly_in_decimal(raw: object, expected: str) -> None:
     value = parse_cell(raw, Kind.SHARE, shares_in_percent=True)

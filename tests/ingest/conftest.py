@@ -27,13 +27,16 @@ class Loaded:
 
 
 def _load_all(engine: Engine) -> Loaded:
-    results = {p.name: ingest_file(engine, p, IngestOptions(loaded_by="test")) for p in
-               sample_files()}
+    results = {
+        p.name: ingest_file(engine, p, IngestOptions(loaded_by="test")) for p in sample_files()
+    }
     return Loaded(engine, results)
 
 
 @pytest.fixture(scope="session")
-def loaded_sqlite(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
+def loaded_sqlite(
+    sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Loaded]:
     path = tmp_path_factory.mktemp("loaded") / "samples.db"
     shutil.copy(sqlite_template, path)
     engine = make_engine(f"sqlite:///{path}")

@@ -33,8 +33,9 @@ def by_name(result: IngestResult) -> dict[str, dict[str, Any]]:
 COMPLETE = {("plant", 2022): 12, ("state", 2022): 3, ("us", 2022): 1}
 
 
-def test_complete_consistent_year_passes(engine: Engine, tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_complete_consistent_year_passes(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     expect(monkeypatch, COMPLETE)
     result = load(engine, synthetic_year(), tmp_path / "egrid2022_data.xlsx")
     found = by_name(result)
@@ -44,13 +45,15 @@ def test_complete_consistent_year_passes(engine: Engine, tmp_path: Path,
     assert found["plants_vs_us:"]["status"] == "ok", found["plants_vs_us:"]
     assert found["plants_vs_us:"]["tolerance"] == checks.RELATIVE_TOLERANCE
     with engine.connect() as conn:
-        stored = conn.execute(sa.select(ingestion_run.c.checks).where(
-            ingestion_run.c.id == result.run_id)).scalar_one()
+        stored = conn.execute(
+            sa.select(ingestion_run.c.checks).where(ingestion_run.c.id == result.run_id)
+        ).scalar_one()
     assert {c["check"] for c in stored} >= {"row_count", "plants_vs_state", "plants_vs_us"}
 
 
-def test_a_perturbed_state_total_is_a_mismatch(engine: Engine, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_perturbed_state_total_is_a_mismatch(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     expect(monkeypatch, COMPLETE)
     year = synthetic_year()
     ne = next(r for r in year.states if r[1] == "NE")
@@ -63,8 +66,9 @@ def test_a_perturbed_state_total_is_a_mismatch(engine: Engine, tmp_path: Path,
     assert found["plants_vs_us:"]["status"] == "ok"
 
 
-def test_differences_within_the_tolerance_pass(engine: Engine, tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_differences_within_the_tolerance_pass(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     expect(monkeypatch, COMPLETE)
     year = synthetic_year()
     year.us[0][2] *= 1 + checks.RELATIVE_TOLERANCE / 2
@@ -76,8 +80,9 @@ def test_differences_within_the_tolerance_pass(engine: Engine, tmp_path: Path,
     assert "US net_generation_mwh" in found["plants_vs_us:"]["detail"]
 
 
-def test_plants_of_a_state_without_a_state_row(engine: Engine, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_plants_of_a_state_without_a_state_row(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     expect(monkeypatch, COMPLETE)
     year = synthetic_year()
     year.states = [r for r in year.states if r[1] != "SD"]
@@ -86,8 +91,9 @@ def test_plants_of_a_state_without_a_state_row(engine: Engine, tmp_path: Path,
     assert "SD: plants but no state row" in found["plants_vs_state:"]["detail"]
 
 
-def test_partial_years_are_reported_as_partial(engine: Engine, tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_partial_years_are_reported_as_partial(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     expect(monkeypatch, {**COMPLETE, ("plant", 2022): 11973})
     year = synthetic_year()
     year.states[0][3] *= 2  # would be a mismatch, but partial plants are not compared
@@ -98,16 +104,18 @@ def test_partial_years_are_reported_as_partial(engine: Engine, tmp_path: Path,
     assert "partial set (12 of 11,973)" in found["plants_vs_state:"]["detail"]
 
 
-def test_years_without_expected_counts(engine: Engine, tmp_path: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_years_without_expected_counts(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     expect(monkeypatch, {})
     found = by_name(load(engine, synthetic_year(), tmp_path / "egrid2022_data.xlsx"))
     assert found["row_count:plant"]["status"] == "unknown"
     assert found["plants_vs_state:"]["status"] == "skipped"
 
 
-def test_more_rows_than_expected(engine: Engine, tmp_path: Path,
-                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_more_rows_than_expected(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     expect(monkeypatch, {**COMPLETE, ("state", 2022): 2})
     found = by_name(load(engine, synthetic_year(), tmp_path / "egrid2022_data.xlsx"))
     assert found["row_count:state"]["status"] == "unexpected"

@@ -32,8 +32,13 @@ from tests.ingest.conftest import Loaded
 from tests.support.egrid_files import SAMPLE_COUNTS, SAMPLES
 
 HEADER_ROWS = {"gen2023_6col.csv": 2}
-PERCENT_SOURCES = {"st2018_2019.csv", "srl2018_2019.csv", "nrl2018_2019.csv", "us2018_2019.csv",
-                   "ggl2018_2019_explorer.csv"}
+PERCENT_SOURCES = {
+    "st2018_2019.csv",
+    "srl2018_2019.csv",
+    "nrl2018_2019.csv",
+    "us2018_2019.csv",
+    "ggl2018_2019_explorer.csv",
+}
 
 
 def source_rows(name: str) -> tuple[list[str], list[list[str]]]:
@@ -64,8 +69,9 @@ def read_back(path: Path, fmt: ExportFormat) -> tuple[list[str], list[list[Any]]
     return table.column_names, [list(r.values()) for r in table.to_pylist()]
 
 
-def check_cell(kind: Kind | None, code: str, source: str, out: Any, *,
-               percent_source: bool, as_source: bool) -> None:
+def check_cell(
+    kind: Kind | None, code: str, source: str, out: Any, *, percent_source: bool, as_source: bool
+) -> None:
     where = f"{code}={source!r} -> {out!r}"
     if kind is None or kind is Kind.TEXT:
         # Unmapped columns and text: verbatim; blank is null.
@@ -104,8 +110,9 @@ def _cases(name: str) -> list[tuple[Level, int, list[list[str]], list[Kind | Non
 
 @pytest.mark.parametrize("fmt", list(ExportFormat))
 @pytest.mark.parametrize("name", sorted(SAMPLE_COUNTS))
-def test_export_round_trips_every_sample_value(loaded: Loaded, tmp_path: Path, name: str,
-                                               fmt: ExportFormat) -> None:
+def test_export_round_trips_every_sample_value(
+    loaded: Loaded, tmp_path: Path, name: str, fmt: ExportFormat
+) -> None:
     codes, _ = source_rows(name)
     checked = 0
     for level, year, wanted, kinds in _cases(name):
@@ -116,8 +123,9 @@ def test_export_round_trips_every_sample_value(loaded: Loaded, tmp_path: Path, n
         assert len(out_rows) == len(wanted)
         for source_row, out_row in zip(wanted, out_rows, strict=True):
             for kind, code, source, out in zip(kinds, codes, source_row, out_row, strict=True):
-                check_cell(kind, code, source, out, percent_source=name in PERCENT_SOURCES,
-                           as_source=False)
+                check_cell(
+                    kind, code, source, out, percent_source=name in PERCENT_SOURCES, as_source=False
+                )
                 checked += 1
     assert checked == sum(SAMPLE_COUNTS[name].values()) * len(codes)
 
@@ -134,8 +142,14 @@ def test_shares_as_source_give_back_the_source_values(loaded: Loaded, name: str)
                 if kind is not Kind.SHARE:
                     assert out_row[i] == plain[i]
                     continue
-                check_cell(kind, codes[i], source_row[i], out_row[i],
-                           percent_source=name in PERCENT_SOURCES, as_source=True)
+                check_cell(
+                    kind,
+                    codes[i],
+                    source_row[i],
+                    out_row[i],
+                    percent_source=name in PERCENT_SOURCES,
+                    as_source=True,
+                )
                 if name not in PERCENT_SOURCES and plain[i] is not None:
                     assert out_row[i] == float(source_row[i])
                 shares += 1

@@ -24,9 +24,11 @@ from tests.ingest.conftest import Loaded, snapshot
 from tests.support.egrid_files import (
     SAMPLE_COUNTS,
     SAMPLES,
+    accounting,
     plnt22,
     plnt22_workbook_sheet,
     sample_sheet,
+    thousands,
     truncated_copy,
     write_csv,
     write_plain_zip,
@@ -44,31 +46,38 @@ def ingest(engine: Engine, path: Path, **options: Any) -> IngestResult:
 def count(engine: Engine, level: Level, year: int) -> int:
     table = level_table(level)
     with engine.connect() as conn:
-        return int(conn.execute(sa.select(sa.func.count()).select_from(table)
-                                .where(table.c.data_year == year)).scalar_one())
+        return int(
+            conn.execute(
+                sa.select(sa.func.count()).select_from(table).where(table.c.data_year == year)
+            ).scalar_one()
+        )
 
 
 def value(engine: Engine, level: Level, year: int, key: str, column: str) -> Any:
     table = level_table(level)
     with engine.connect() as conn:
-        return conn.execute(sa.select(table.c[column]).where(
-            table.c.data_year == year, table.c.record_key == key)).scalar_one()
+        return conn.execute(
+            sa.select(table.c[column]).where(table.c.data_year == year, table.c.record_key == key)
+        ).scalar_one()
 
 
 def releases(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(sa.select(release).order_by(release.c.id))
-                .mappings()]
+        return [dict(r) for r in conn.execute(sa.select(release).order_by(release.c.id)).mappings()]
 
 
 def run_row(engine: Engine, run_id: int) -> dict[str, Any]:
     with engine.connect() as conn:
-        return dict(conn.execute(sa.select(ingestion_run).where(ingestion_run.c.id == run_id))
-                    .mappings().one())
+        return dict(
+            conn.execute(sa.select(ingestion_run).where(ingestion_run.c.id == run_id))
+            .mappings()
+            .one()
+        )
 
 
-def with_cell(sheet_rows: list[list[str]], codes: list[str], index: int, code: str,
-              text: str) -> list[list[str]]:
+def with_cell(
+    sheet_rows: list[list[str]], codes: list[str], index: int, code: str, text: str
+) -> list[list[str]]:
     rows = [list(r) for r in sheet_rows]
     rows[index][codes.index(code)] = text
     return rows
@@ -119,11 +128,18 @@ def test_plants_are_keyed_by_orispl(loaded: Loaded) -> None:
 def test_generators_without_orispl_are_keyed_by_state_name_genid(loaded: Loaded) -> None:
     table = level_table(Level.GENERATOR)
     with loaded.engine.connect() as conn:
-        keys = conn.execute(sa.select(table.c.record_key, table.c.sequence_number).where(
-            table.c.plant_name == "Smithfield Packaged Meats Corp.", table.c.state == "NC",
-            table.c.generator_id == "1").order_by(table.c.sequence_number)).all()
-        auke = conn.execute(sa.select(table.c.record_key).where(
-            table.c.sequence_number == 14)).scalar_one()
+        keys = conn.execute(
+            sa.select(table.c.record_key, table.c.sequence_number)
+            .where(
+                table.c.plant_name == "Smithfield Packaged Meats Corp.",
+                table.c.state == "NC",
+                table.c.generator_id == "1",
+            )
+            .order_by(table.c.sequence_number)
+        ).all()
+        auke = conn.execute(
+            sa.select(table.c.record_key).where(table.c.sequence_number == 14)
+        ).scalar_one()
     # Two NC plants share the name and GENIDs: the sequence number tells them apart.
     assert [tuple(k) for k in keys] == [
         ("NC/Smithfield Packaged Meats Corp./1#15192", 15192),
@@ -135,8 +151,16 @@ def test_generators_without_orispl_are_keyed_by_state_name_genid(loaded: Loaded)
 def test_negative_net_generation_is_kept(loaded: Loaded) -> None:
     engine = loaded.engine
     assert value(engine, Level.GENERATOR, 2023, "AK/Auke Bay/13", "net_generation_mwh") == -11.0
-    assert value(engine, Level.GENERATOR, 2023, "AK/Battery Energy Storage System/BESS",
-                 "net_generation_mwh") == -2443.0
+    assert (
+        value(
+            engine,
+            Level.GENERATOR,
+            2023,
+            "AK/Battery Energy Storage System/BESS",
+            "net_generation_mwh",
+        )
+        == -2443.0
+    )
     assert value(engine, Level.PLANT, 2022, "2255", "net_generation_mwh") == -1023.001
 
 
@@ -147,8 +171,9 @@ def test_thousands_separators(loaded: Loaded) -> None:
     assert rows
     seq, shown = int(rows[0][0]), rows[0][5]
     with loaded.engine.connect() as conn:
-        got = conn.execute(sa.select(table.c.net_generation_mwh).where(
-            table.c.sequence_number == seq)).scalar_one()
+        got = conn.execute(
+            sa.select(table.c.net_generation_mwh).where(table.c.sequence_number == seq)
+        ).scalar_one()
     assert got == float(shown.replace(",", "").replace("(", "-").replace(")", ""))
 
 
@@ -164,7 +189,8 @@ def test_percent_source_stores_fractions(loaded: Loaded) -> None:
     st22 = sample_sheet("st2022.csv")
     ak = next(r for r in st22.rows if r[1] == "AK")
     assert value(loaded.engine, Level.STATE, 2022, "AK", "coal_share") == float(
-        ak[st22.column("STCLPR")])
+        ak[st22.column("STCLPR")]
+    )
 
 
 def test_explorer_grid_gross_loss_is_a_fraction(loaded: Loaded) -> None:
@@ -221,8 +247,13 @@ def test_revised_file_replaces_the_year_and_keeps_history(engine: Engine, tmp_pa
     assert new["file_name"] == "st2022_rev1.csv"
     assert new["loaded_by"] == "analyst"
     with engine.connect() as conn:
-        release_ids = set(conn.execute(sa.select(level_table(Level.STATE).c.release_id).where(
-            level_table(Level.STATE).c.data_year == 2022)).scalars())
+        release_ids = set(
+            conn.execute(
+                sa.select(level_table(Level.STATE).c.release_id).where(
+                    level_table(Level.STATE).c.data_year == 2022
+                )
+            ).scalars()
+        )
     assert release_ids == {new["id"]}
     assert {y: snapshot_rows(engine, Level.STATE, y) for y in (2018, 2019)} == other_years
 
@@ -235,17 +266,20 @@ def test_revised_file_replaces_the_year_and_keeps_history(engine: Engine, tmp_pa
 def snapshot_rows(engine: Engine, level: Level, year: int) -> list[str]:
     table = level_table(level)
     with engine.connect() as conn:
-        return sorted(repr(tuple(r)) for r in conn.execute(
-            sa.select(table).where(table.c.data_year == year)))
+        return sorted(
+            repr(tuple(r)) for r in conn.execute(sa.select(table).where(table.c.data_year == year))
+        )
 
 
-def test_replacement_is_atomic(engine: Engine, tmp_path: Path,
-                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_replacement_is_atomic(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert ingest(engine, SAMPLES / "st2022.csv").ok
     before = snapshot(engine)
     st = sample_sheet("st2022.csv")
-    revised = write_csv(tmp_path / "st2022_v2.csv", [st.codes],
-                        with_cell(st.rows, st.codes, 0, "STNGENAN", "1"))
+    revised = write_csv(
+        tmp_path / "st2022_v2.csv", [st.codes], with_cell(st.rows, st.codes, 0, "STNGENAN", "1")
+    )
 
     def broken_insert(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("disk full")
@@ -255,8 +289,11 @@ def test_replacement_is_atomic(engine: Engine, tmp_path: Path,
         ingest(engine, revised)
     assert snapshot(engine) == before
     with engine.connect() as conn:
-        last = conn.execute(sa.select(ingestion_run).order_by(ingestion_run.c.id.desc())
-                            .limit(1)).mappings().one()
+        last = (
+            conn.execute(sa.select(ingestion_run).order_by(ingestion_run.c.id.desc()).limit(1))
+            .mappings()
+            .one()
+        )
     assert last["status"] == "failed"
     assert "disk full" in last["message"]
 
@@ -286,7 +323,11 @@ def test_one_bad_cell_rejects_the_whole_file(baseline: Engine, tmp_path: Path) -
     assert result.status == "failed"
     first = result.problems[0]
     assert (first.file, first.sheet, first.row, first.column) == (
-        "plnt2022_edited.csv", None, 7, "PLNGENAN")
+        "plnt2022_edited.csv",
+        None,
+        7,
+        "PLNGENAN",
+    )
     assert first.reason == "not a number: '12x'"
     assert str(first) == "plnt2022_edited.csv, row 7, column PLNGENAN: not a number: '12x'"
     reasons = {(p.row, p.column): p.reason for p in result.problems}
@@ -299,8 +340,9 @@ def test_one_bad_cell_rejects_the_whole_file(baseline: Engine, tmp_path: Path) -
     assert run["errors"][0] == first.as_dict()
 
 
-def test_bad_cell_in_a_workbook_names_the_sheet_and_excel_row(baseline: Engine,
-                                                               tmp_path: Path) -> None:
+def test_bad_cell_in_a_workbook_names_the_sheet_and_excel_row(
+    baseline: Engine, tmp_path: Path
+) -> None:
     descriptions, codes, rows = plnt22_workbook_sheet(plnt22(10))
     rows = [list(r) for r in rows]
     rows[3][list(codes).index("PLCO2AN")] = "n/a?"
@@ -309,26 +351,35 @@ def test_bad_cell_in_a_workbook_names_the_sheet_and_excel_row(baseline: Engine,
     result = ingest(baseline, path)
     assert result.status == "failed"
     assert str(result.problems[0]) == (
-        "egrid2022_data.xlsx, sheet PLNT22, row 6, column PLCO2AN: not a number: 'n/a?'")
+        "egrid2022_data.xlsx, sheet PLNT22, row 6, column PLCO2AN: not a number: 'n/a?'"
+    )
     assert snapshot(baseline) == before
 
 
-def test_skip_bad_rows_loads_the_rest_and_keeps_the_rejected(engine: Engine,
-                                                            tmp_path: Path) -> None:
+def test_skip_bad_rows_loads_the_rest_and_keeps_the_rejected(
+    engine: Engine, tmp_path: Path
+) -> None:
     result = ingest(engine, _bad_plants(tmp_path), on_row_error="skip")
     assert result.status == "succeeded", result.message
     assert result.rejected == 2
     assert count(engine, Level.PLANT, 2022) == 1323
     with engine.connect() as conn:
-        rejected = [dict(r) for r in conn.execute(
-            sa.select(rejected_row).order_by(rejected_row.c.row_number)).mappings()]
+        rejected = [
+            dict(r)
+            for r in conn.execute(
+                sa.select(rejected_row).order_by(rejected_row.c.row_number)
+            ).mappings()
+        ]
     assert [(r["row_number"], r["column_code"]) for r in rejected] == [
-        (7, "PLNGENAN"), (11, "PLCO2AN")]
+        (7, "PLNGENAN"),
+        (11, "PLCO2AN"),
+    ]
     assert rejected[0]["reason"] == "not a number: '12x'"
     assert rejected[0]["raw"]["PLNGENAN"] == "12x"
     assert rejected[0]["raw"]["PNAME"] == plnt22().rows[5][3]
     assert rejected[1]["reason"] == (
-        "PLCO2AN: not a number: '1,2,3'; ORISPL: the row has no ORISPL: every plant row needs it")
+        "PLCO2AN: not a number: '1,2,3'; ORISPL: the row has no ORISPL: every plant row needs it"
+    )
     assert all(r["file_name"] == "plnt2022_edited.csv" for r in rejected)
     assert all(r["run_id"] == result.run_id for r in rejected)
     run = run_row(engine, result.run_id)
@@ -389,14 +440,18 @@ def _truncated(tmp: Path) -> tuple[Path, dict[str, Any], str]:
 
 
 def _unknown_columns(tmp: Path) -> tuple[Path, dict[str, Any], str]:
-    path = write_csv(tmp / "plants.csv", [["plant", "owner", "mwh", "tons"]],
-                     [["Auke Bay", "AEL&P", "12", "3"]])
+    path = write_csv(
+        tmp / "plants.csv", [["plant", "owner", "mwh", "tons"]], [["Auke Bay", "AEL&P", "12", "3"]]
+    )
     return path, {}, "no header row of eGRID codes"
 
 
 def _wrong_year_sequence(tmp: Path) -> tuple[Path, dict[str, Any], str]:
-    return (SAMPLES / PLANTS, {"year": 2021},
-            "wrong year: the file holds 2022 data (its sequence-number column), not 2021 as asked")
+    return (
+        SAMPLES / PLANTS,
+        {"year": 2021},
+        "wrong year: the file holds 2022 data (its sequence-number column), not 2021 as asked",
+    )
 
 
 def _wrong_year_column(tmp: Path) -> tuple[Path, dict[str, Any], str]:
@@ -457,8 +512,9 @@ MALFORMED: dict[str, Case] = {
 
 
 @pytest.mark.parametrize("case", list(MALFORMED))
-def test_malformed_input_is_refused_and_changes_nothing(baseline: Engine, tmp_path: Path,
-                                                        case: str) -> None:
+def test_malformed_input_is_refused_and_changes_nothing(
+    baseline: Engine, tmp_path: Path, case: str
+) -> None:
     path, options, expected = MALFORMED[case](tmp_path)
     before = snapshot(baseline)
     result = ingest(baseline, path, **options)
@@ -493,8 +549,11 @@ def test_year_is_asked_only_when_the_file_cannot_tell(engine: Engine, tmp_path: 
 
 
 def test_level_is_asked_only_when_the_file_cannot_tell(engine: Engine, tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "ids.csv", [["YEAR", "PNAME", "ORISPL"]],
-                     [["2022", "Auke Bay", "6"], ["2022", "Bethel", "7"]])
+    path = write_csv(
+        tmp_path / "ids.csv",
+        [["YEAR", "PNAME", "ORISPL"]],
+        [["2022", "Auke Bay", "6"], ["2022", "Bethel", "7"]],
+    )
     failed = ingest(engine, path)
     assert failed.status == "failed"
     assert "pass --level" in failed.message
@@ -511,8 +570,10 @@ def test_wrong_level_for_a_file(engine: Engine) -> None:
 
 def test_generator_keyed_by_orispl_and_genid(engine: Engine, tmp_path: Path) -> None:
     codes = ["SEQGEN22", "YEAR", "PSTATABB", "PNAME", "ORISPL", "GENID", "GENNTAN"]
-    rows = [["1", "2022", "AK", "Auke Bay", "6", "13", " (11)"],
-            ["2", "2022", "AK", "Auke Bay", "6", "14", "20,961"]]
+    rows = [
+        ["1", "2022", "AK", "Auke Bay", "6", "13", accounting(-11)],
+        ["2", "2022", "AK", "Auke Bay", "6", "14", thousands(20961)],
+    ]
     result = ingest(engine, write_csv(tmp_path / "gen.csv", [codes], rows))
     assert result.status == "succeeded", result.message
     assert value(engine, Level.GENERATOR, 2022, "6/13", "net_generation_mwh") == -11.0
@@ -527,15 +588,22 @@ def test_workbook_loads_every_sheet_it_knows(engine: Engine, tmp_path: Path) -> 
     st_codes = ["YEAR", "PSTATABB", "FIPSST", "STNGENAN", "STCLPR"]
     path = write_workbook(
         tmp_path / "egrid2022_data_v2.xlsx",
-        {"PLNT22": plnt22_workbook_sheet(sample),
-         "ST22": (["Data Year", "State", "FIPS", "Net gen", "Coal %"], st_codes,
-                  [[2022, "AK", "02", 6694128.234, 0.108540167776284]])},
+        {
+            "PLNT22": plnt22_workbook_sheet(sample),
+            "ST22": (
+                ["Data Year", "State", "FIPS", "Net gen", "Coal %"],
+                st_codes,
+                [[2022, "AK", "02", 6694128.234, 0.108540167776284]],
+            ),
+        },
         extra_sheets=["Contents", "DEMO22"],
     )
     result = ingest(engine, path)
     assert result.status == "succeeded", result.message
     assert {(d.level, d.data_year, d.rows) for d in result.datasets} == {
-        ("plant", 2022, 25), ("state", 2022, 1)}
+        ("plant", 2022, 25),
+        ("state", 2022, 1),
+    }
     assert any("DEMO22 passed over" in n for n in result.notes)
     rel = {r["level"]: r for r in releases(engine)}
     assert rel["plant"]["sheet"] == "PLNT22"
@@ -550,12 +618,19 @@ def test_workbook_loads_every_sheet_it_knows(engine: Engine, tmp_path: Path) -> 
 def test_pumped_storage_negative_generation(engine: Engine, tmp_path: Path) -> None:
     sample = plnt22(1)
     row = list(sample.rows[0])
-    for code, text in {"ORISPL": "8888", "PNAME": "Pumped Storage Test", "PLPRMFL": "WAT",
-                       "PLFUELCT": "HYDRO", "PSFLAG": "Yes", "PLNGENAN": "-3000.5",
-                       "PLGENAOP": "-3000.5"}.items():
+    for code, text in {
+        "ORISPL": "8888",
+        "PNAME": "Pumped Storage Test",
+        "PLPRMFL": "WAT",
+        "PLFUELCT": "HYDRO",
+        "PSFLAG": "Yes",
+        "PLNGENAN": "-3000.5",
+        "PLGENAOP": "-3000.5",
+    }.items():
         row[sample.column(code)] = text
-    path = write_workbook(tmp_path / "ps.xlsx",
-                          {"PLNT22": plnt22_workbook_sheet(type(sample)(sample.codes, [row]))})
+    path = write_workbook(
+        tmp_path / "ps.xlsx", {"PLNT22": plnt22_workbook_sheet(type(sample)(sample.codes, [row]))}
+    )
     assert ingest(engine, path).status == "succeeded"
     assert value(engine, Level.PLANT, 2022, "8888", "net_generation_mwh") == -3000.5
 
@@ -563,13 +638,18 @@ def test_pumped_storage_negative_generation(engine: Engine, tmp_path: Path) -> N
 def test_grid_gross_loss_rule_is_declared_per_code(engine: Engine, tmp_path: Path) -> None:
     # eGRID2018's workbook: GGRLOSS in 0-100 next to resource-mix shares in fractions.
     ggl_codes = ["YEAR", "REGION", "ESTLOSS", "TOTDISP", "DIRCTUSE", "GGRLOSS"]
-    ggl_rows = [[2018, "Eastern ", 1.5e8, 3.0e9, 1.0e7, 5.12], [2018, "U.S.", 2.0e8, 4.0e9,
-                                                                  2.0e7, 4.88]]
+    ggl_rows = [
+        [2018, "Eastern ", 1.5e8, 3.0e9, 1.0e7, 5.12],
+        [2018, "U.S.", 2.0e8, 4.0e9, 2.0e7, 4.88],
+    ]
     st_codes = ["YEAR", "PSTATABB", "STCLPR", "STGSPR"]
-    path = write_workbook(tmp_path / "egrid2018_data_v2.xlsx", {
-        "ST18": (None, st_codes, [[2018, "AK", 0.27457596, 0.351349539]]),
-        "GGL18": (None, ggl_codes, ggl_rows),
-    })
+    path = write_workbook(
+        tmp_path / "egrid2018_data_v2.xlsx",
+        {
+            "ST18": (None, st_codes, [[2018, "AK", 0.27457596, 0.351349539]]),
+            "GGL18": (None, ggl_codes, ggl_rows),
+        },
+    )
     result = ingest(engine, path)
     assert result.status == "succeeded", result.message
     assert value(engine, Level.GGL, 2018, "U.S.", "grid_gross_loss_fraction") == 0.0488
@@ -580,11 +660,15 @@ def test_grid_gross_loss_rule_is_declared_per_code(engine: Engine, tmp_path: Pat
     as_source = collect(engine, Level.GGL, 2018, shares_as_source=True)
     assert [r[-1] for r in as_source.rows] == [5.12, 4.88]
     assert collect(engine, Level.STATE, 2018, shares_as_source=True).rows[0][2:] == [
-        0.27457596, 0.351349539]
+        0.27457596,
+        0.351349539,
+    ]
 
     # From 2019 the code is GGRSLOSS, a fraction like the other shares.
-    path19 = write_workbook(tmp_path / "egrid2019_data.xlsx", {"GGL19": (None, [
-        "YEAR", "REGION", "GGRSLOSS"], [[2019, "U.S.", 0.0488]])})
+    path19 = write_workbook(
+        tmp_path / "egrid2019_data.xlsx",
+        {"GGL19": (None, ["YEAR", "REGION", "GGRSLOSS"], [[2019, "U.S.", 0.0488]])},
+    )
     assert ingest(engine, path19).status == "succeeded"
     assert value(engine, Level.GGL, 2019, "U.S.", "grid_gross_loss_fraction") == 0.0488
 
@@ -602,8 +686,11 @@ def test_shares_override_applies_to_every_share_column(engine: Engine, tmp_path:
 
 def test_progress_is_cumulative(engine: Engine) -> None:
     seen: list[tuple[str, int, int]] = []
-    result = ingest_file(engine, SAMPLES / "gen2023_6col.csv",
-                         progress=lambda stage, done, total: seen.append((stage, done, total)))
+    result = ingest_file(
+        engine,
+        SAMPLES / "gen2023_6col.csv",
+        progress=lambda stage, done, total: seen.append((stage, done, total)),
+    )
     assert result.ok
     load = [(done, total) for stage, done, total in seen if stage == "load"]
     assert load[-1] == (26601, 26601)
@@ -628,8 +715,11 @@ def test_checks_failing_after_the_commit_do_not_fail_the_load(
 def test_source_rows_are_file_rows(loaded: Loaded) -> None:
     table = level_table(Level.STATE)
     with loaded.engine.connect() as conn:
-        rows = dict(conn.execute(sa.select(table.c.record_key, table.c.source_row).where(
-            table.c.data_year == 2019)).all())
+        rows = dict(
+            conn.execute(
+                sa.select(table.c.record_key, table.c.source_row).where(table.c.data_year == 2019)
+            ).all()
+        )
     with (SAMPLES / "st2018_2019.csv").open(newline="") as handle:
         records = list(csv.reader(handle))
     for key, number in rows.items():
@@ -647,10 +737,13 @@ def test_year_on_a_stacked_file_says_why(engine: Engine) -> None:
 
 def test_level_picks_the_sheets_of_a_workbook(engine: Engine, tmp_path: Path) -> None:
     st_codes = ["YEAR", "PSTATABB", "STNGENAN"]
-    path = write_workbook(tmp_path / "egrid2022_data.xlsx", {
-        "PLNT22": plnt22_workbook_sheet(plnt22(3)),
-        "ST22": (None, st_codes, [[2022, "AK", "not a number"]]),
-    })
+    path = write_workbook(
+        tmp_path / "egrid2022_data.xlsx",
+        {
+            "PLNT22": plnt22_workbook_sheet(plnt22(3)),
+            "ST22": (None, st_codes, [[2022, "AK", "not a number"]]),
+        },
+    )
     assert ingest(engine, path).status == "failed"  # the bad state row fails the workbook
     result = ingest(engine, path, level=Level.PLANT)  # ... unless only plants are asked for
     assert result.status == "succeeded", result.message
@@ -666,3 +759,11 @@ def test_generator_rows_without_a_name_key(engine: Engine, tmp_path: Path) -> No
     result = ingest(engine, write_csv(tmp_path / "gen.csv", [codes], rows))
     assert result.status == "failed"
     assert "row 2, column PSTATEABB: the row has no PSTATEABB+PNAME+GENID" in result.message
+
+
+def test_two_sheets_of_one_level_and_year(engine: Engine, tmp_path: Path) -> None:
+    sheet = plnt22_workbook_sheet(plnt22(2))
+    path = write_workbook(tmp_path / "egrid.xlsx", {"PLNT22": sheet, "PLNT22 ": sheet})
+    result = ingest(engine, path)
+    assert result.status == "failed"
+    assert "sheets PLNT22 and PLNT22  both hold plant data for 2022" in result.message

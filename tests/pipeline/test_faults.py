@@ -34,7 +34,7 @@ from tests.pipeline.support import (
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq, pytest.mark.slow]
-COPIES = 12  # gen2023 x 12: ~300k rows, several seconds to load
+COPIES = 6  # gen2023 x 6: ~160k rows, several seconds to load
 
 
 def submit(pipeline: Pipeline, path: Path) -> int:

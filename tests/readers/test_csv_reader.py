@@ -53,8 +53,14 @@ def test_two_header_rows(tmp_path: Path) -> None:
 @pytest.mark.parametrize("bom", [False, True])
 @pytest.mark.parametrize("crlf", [False, True])
 def test_bom_and_line_endings(tmp_path: Path, bom: bool, crlf: bool) -> None:
-    path = write_csv(tmp_path / "g.csv", [GEN_DESCRIPTIONS, GEN_CODES], GEN_ROWS, bom=bom,
-                     crlf=crlf, final_newline=False)
+    path = write_csv(
+        tmp_path / "g.csv",
+        [GEN_DESCRIPTIONS, GEN_CODES],
+        GEN_ROWS,
+        bom=bom,
+        crlf=crlf,
+        final_newline=False,
+    )
     sheet = read_csv(path)
     assert sheet.codes[0] == "SEQGEN23"  # no BOM glued to the first code
     assert sheet.descriptions is not None
@@ -148,8 +154,9 @@ def test_legacy_xls_renamed_csv(tmp_path: Path) -> None:
 
 
 def test_not_egrid_columns(tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "sales.csv", [["customer", "amount", "date"]],
-                     [["ACME", "12", "2022-01-01"]])
+    path = write_csv(
+        tmp_path / "sales.csv", [["customer", "amount", "date"]], [["ACME", "12", "2022-01-01"]]
+    )
     with pytest.raises(InputError) as exc:
         read_file(path)
     message = _problem(exc)

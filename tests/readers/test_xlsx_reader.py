@@ -47,7 +47,9 @@ def test_epa_layout_descriptions_then_codes(workbook: Path) -> None:
     sample = plnt22(5)
     assert plants.codes == sample.codes
     assert plants.descriptions is not None
-    assert plants.descriptions[plants.codes.index("PLNGENAN")] == "Plant annual net generation (MWh)"
+    assert (
+        plants.descriptions[plants.codes.index("PLNGENAN")] == "Plant annual net generation (MWh)"
+    )
     assert plants.first_data_row == 3
     assert [plants.row_number(i) for i in range(len(plants.rows))] == [3, 4, 5, 6, 7]
     assert plants.profile == "workbook"
@@ -73,10 +75,18 @@ def test_blank_rows_inside_a_sheet(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("PLNT22", ("plant", 2022)), ("GEN23", ("generator", 2023)), ("UNT18", ("unit", 2018)),
-     ("SRL19", ("subregion", 2019)), ("NRL05", ("nerc", 2005)), ("BA21", ("ba", 2021)),
-     ("US98", ("us", 1998)), ("GGL96", ("ggl", 1996)), ("ST00", ("state", 2000)),
-     (" PLNT22 ", ("plant", 2022))],
+    [
+        ("PLNT22", ("plant", 2022)),
+        ("GEN23", ("generator", 2023)),
+        ("UNT18", ("unit", 2018)),
+        ("SRL19", ("subregion", 2019)),
+        ("NRL05", ("nerc", 2005)),
+        ("BA21", ("ba", 2021)),
+        ("US98", ("us", 1998)),
+        ("GGL96", ("ggl", 1996)),
+        ("ST00", ("state", 2000)),
+        (" PLNT22 ", ("plant", 2022)),
+    ],
 )
 def test_two_digit_years(name: str, expected: tuple[str, int]) -> None:
     located = level_for_sheet(name)
@@ -96,8 +106,9 @@ def test_two_digit_year_window() -> None:
 
 
 def test_year_of_a_sheet_from_an_older_decade(tmp_path: Path) -> None:
-    path = write_workbook(tmp_path / "old.xlsx", {"ST98": (None, ST_CODES, [[1998, "AK", "02",
-                                                                            1.0, 50.0]])})
+    path = write_workbook(
+        tmp_path / "old.xlsx", {"ST98": (None, ST_CODES, [[1998, "AK", "02", 1.0, 50.0]])}
+    )
     assert read_xlsx(path)[0][0].year_hint == 1998
 
 

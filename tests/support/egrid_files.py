@@ -92,7 +92,9 @@ def _write_row(sheet: Any, index: int, cells: Sequence[Cell]) -> None:
             sheet.write_string(index, column, str(value))
 
 
-def as_workbook_cells(level: Level, year: int, codes: Sequence[str], row: Sequence[str]) -> list[Cell]:
+def as_workbook_cells(
+    level: Level, year: int, codes: Sequence[str], row: Sequence[str]
+) -> list[Cell]:
     """CSV text cells as a workbook holds them: numbers in numeric columns, text verbatim.
 
     Placeholders such as ``--`` stay text, as EPA writes them.
@@ -166,14 +168,19 @@ def thousands(value: float | int) -> str:
     """Excel's ``#,##0`` display: ``20961`` -> ``"20,961"``; negatives in accounting style."""
     if value < 0:
         return accounting(value)
-    text = f"{value:,.3f}".rstrip("0").rstrip(".") if isinstance(value, float) else f"{value:,}"
-    return text
+    if isinstance(value, float):
+        return f"{value:,.3f}".rstrip("0").rstrip(".")
+    return f"{value:,}"
 
 
 def accounting(value: float | int) -> str:
     """Excel's accounting display of a negative: ``-11`` -> ``" (11)"``."""
     magnitude = -value
-    text = f"{magnitude:,}" if isinstance(magnitude, int) else f"{magnitude:,.3f}".rstrip("0").rstrip(".")
+    text = (
+        f"{magnitude:,}"
+        if isinstance(magnitude, int)
+        else f"{magnitude:,.3f}".rstrip("0").rstrip(".")
+    )
     return f" ({text})"
 
 
@@ -262,7 +269,7 @@ def synthetic_year(
         rows = [r for r in source.rows if r[source.column("PSTATABB")] == state][:plants_per_state]
         assert len(rows) == plants_per_state, state
         for r in rows:
-            year_, st, name, orispl, cap, gen, co2 = (r[i] for i in idx)
+            _, st, name, orispl, cap, gen, co2 = (r[i] for i in idx)
             values = [float(cap or 0), float(gen or 0), float(co2 or 0)]
             plants.append([year, st, name, int(orispl), *values])
             sums[state] = [a + b for a, b in zip(sums[state], values, strict=True)]

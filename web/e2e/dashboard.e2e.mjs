@@ -222,14 +222,21 @@ describe("dashboard", () => {
     await uiLogin(page, ADMIN);
     await page.getByRole("link", { name: "Admin" }).click();
     await page.getByRole("heading", { name: "Upload an eGRID file" }).waitFor();
-    // The sample US sheet with LF line endings: the same figures, but a new file (new checksum), so a new release.
-    const text = readFileSync(join(REPO, "data/egrid/us2022.csv"), "utf8").replaceAll("\r\n", "\n");
+    // The sample US sheet with one number written differently (1281209.4 → 1281209.40): the same figures, but a
+    // new file (new checksum), so a real ingestion and a new release rather than an "already loaded" no-op.
+    const original = readFileSync(join(REPO, "data/egrid/us2022.csv"), "utf8");
+    const text = original.replace(",1281209.4,", ",1281209.40,");
+    assert.notEqual(text, original, "the sample US sheet changed; pick another number to rewrite");
     await page.locator("input[type=file]").setInputFiles({ name: "us2022-e2e.csv", mimeType: "text/csv", buffer: Buffer.from(text) });
     await page.getByRole("button", { name: "Upload and ingest" }).click();
-    await page.getByTestId("upload-status").filter({ hasText: /succeeded|completed|failed|rejected/ }).waitFor({ timeout: 60_000 });
-    const status = (await page.getByTestId("upload-status").innerText()).trim();
+    const finished = page.getByTestId("upload-status").filter({ hasText: /succeeded|noop|failed/ });
+    const refused = page.getByRole("alert").filter({ hasText: /Upload refused/ });
+    await finished.or(refused).first().waitFor({ timeout: 60_000 });
     await shot(page, "09-admin-upload");
-    assert.match(status, /succeeded|completed/, `the ingestion ended ${status}`);
+    assert.equal(await refused.count(), 0, `the upload was refused: ${await refused.first().innerText().catch(() => "")}`);
+    const status = (await page.getByTestId("upload-status").innerText()).trim();
+    assert.equal(status, "succeeded", `the ingestion ended ${status}`);
+    await page.getByRole("progressbar", { name: "Ingestion progress" }).and(page.locator("[aria-valuenow='100']")).waitFor();
     await page.context().close();
   });
 });

@@ -30,7 +30,11 @@ async function fetchDocument() {
   const scratch = mkdtempSync(join(tmpdir(), "pa-openapi-"));
   try {
     const out = join(scratch, "openapi.json");
-    execFileSync(cli, ["openapi", "--out", out], { stdio: ["ignore", "ignore", "inherit"] });
+    // PA_DATA_DIR in the scratch folder: writing the document must not leave a database behind in web/.
+    execFileSync(cli, ["openapi", "--out", out], {
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, PA_DATA_DIR: process.env.PA_DATA_DIR ?? scratch },
+    });
     return `${JSON.stringify(JSON.parse(readFileSync(out, "utf8")), null, 2)}\n`;
   } finally {
     rmSync(scratch, { recursive: true, force: true });

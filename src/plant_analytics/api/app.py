@@ -69,16 +69,16 @@ def api_router(
 ) -> APIRouter:
     """Every analytics route under ``/api/v1``; ``router.api_context`` holds its cache etc."""
     ctx = make_context(settings, engine=engine, cache=cache)
-    router = APIRouter(prefix=API_PREFIX, dependencies=[Depends(binder(ctx))])
+    router = APIRouter(dependencies=[Depends(binder(ctx))])
     for module in (plants, generators, units, regions, aggregates, trends, reference):
-        router.include_router(module.router)
+        router.include_router(module.router, prefix=API_PREFIX)
     if include_ingestions:
         try:
             from plant_analytics.pipeline.api import router as ingestions_router
         except ModuleNotFoundError:
             log.debug("no ingestion routes: plant_analytics.pipeline.api is not installed")
         else:
-            router.include_router(ingestions_router)
+            router.include_router(ingestions_router)  # carries its own /api/v1/ingestions
     router.api_context = ctx  # type: ignore[attr-defined]
     return router
 

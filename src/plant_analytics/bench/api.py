@@ -33,21 +33,29 @@ from typing import Any
 import httpx
 import orjson
 
+from plant_analytics.api.services.reference import STATE_NAMES
+
 REPO = Path(__file__).resolve().parents[3]
 SAMPLES = REPO / "data" / "egrid"
 BENCH_FILES = ("gen2023_6col.csv", "plnt2022_subset_NE_MROW_SPPN_SPPS.csv", "st2022.csv")
 TOP_PATH = "/api/v1/plants/top?year=2023&state=TX"
-STATES = (
-    "AK AL AR AZ CA CO CT DC DE FL GA HI IA ID IL IN KS KY LA MA MD ME MI MN MO MS MT NC ND NE "
-    "NH NJ NM NV NY OH OK OR PA PR RI SC SD TN TX UT VA VT WA WI WV WY"
-).split()
+STATES = tuple(sorted(STATE_NAMES))  # the 50 states, DC and PR
 # The targets the original NestJS implementation set on this machine (issue 3).
 NEST_CACHED, NEST_UNCACHED = 1500.0, 740.0
 
 FLOOR_BODY = orjson.dumps(
-    {"data": [{"plant_id_eia": i, "plant_name": f"Plant number {i:04d}", "state": "TX",
-               "net_generation_mwh": 1234567.891 + i} for i in range(12)],
-     "meta": {"count": 12, "source": "floor"}}
+    {
+        "data": [
+            {
+                "plant_id_eia": i,
+                "plant_name": f"Plant number {i:04d}",
+                "state": "TX",
+                "net_generation_mwh": 1234567.891 + i,
+            }
+            for i in range(12)
+        ],
+        "meta": {"count": 12, "source": "floor"},
+    }
 )[:1024]
 FLOOR_BODY = FLOOR_BODY + b" " * (1024 - len(FLOOR_BODY))  # JSON allows trailing whitespace
 
@@ -60,11 +68,13 @@ async def floor_app(scope: Scope, receive: Receive, send: Send) -> None:
     """The floor: the least an ASGI app can do to answer 1 KB of JSON."""
     if scope["type"] != "http":
         return
-    await send({
-        "type": "http.response.start",
-        "status": 200,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", b"1024")],
-    })
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", b"1024")],
+        }
+    )
     await send({"type": "http.response.body", "body": FLOOR_BODY})
 
 
@@ -109,8 +119,9 @@ def prepare(workdir: Path) -> tuple[dict[str, str], str]:
         "PA_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}",
         "PA_LOG_LEVEL": "WARNING",
     }
-    settings = Settings(env=Environment.DEVELOPMENT, data_dir=workdir,
-                        database_url=env["PA_DATABASE_URL"])
+    settings = Settings(
+        env=Environment.DEVELOPMENT, data_dir=workdir, database_url=env["PA_DATABASE_URL"]
+    )
     engine = make_engine(settings.resolved_database_url)
     upgrade(engine)
     for name in BENCH_FILES:
@@ -118,16 +129,37 @@ def prepare(workdir: Path) -> tuple[dict[str, str], str]:
         if not result.ok:
             raise SystemExit(f"cannot load {name}: {result.message}")
     engine.dispose()
-    token = issue_access_token(get_keystore(settings), settings, subject="1",
-                               email="bench@plantanalytics.com", role="analyst")
+    token = issue_access_token(
+        get_keystore(settings),
+        settings,
+        subject="1",
+        email="bench@plantanalytics.com",
+        role="analyst",
+    )
     return env, token
 
 
-def start_server(spec: str, port: int, env: dict[str, str], factory: bool) -> subprocess.Popen[bytes]:
+def start_server(
+    spec: str, port: int, env: dict[str, str], factory: bool
+) -> subprocess.Popen[bytes]:
     command = [
-        sys.executable, "-m", "uvicorn", spec, "--host", "127.0.0.1", "--port", str(port),
-        "--workers", "1", "--loop", "uvloop", "--http", "httptools",
-        "--no-access-log", "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        spec,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        "--no-access-log",
+        "--log-level",
+        "warning",
     ]
     if factory:
         command.append("--factory")
@@ -155,8 +187,15 @@ def _duration_ms(text: str) -> float:
     return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
 
 
-def run_wrk(name: str, url: str, *, seconds: int, connections: int,
-            headers: dict[str, str], script: Path | None = None) -> Result:
+def run_wrk(
+    name: str,
+    url: str,
+    *,
+    seconds: int,
+    connections: int,
+    headers: dict[str, str],
+    script: Path | None = None,
+) -> Result:
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for key, value in headers.items():
         command += ["-H", f"{key}: {value}"]
@@ -171,8 +210,9 @@ def run_wrk(name: str, url: str, *, seconds: int, connections: int,
     if not (rps and p50 and p99):
         raise SystemExit(f"cannot read wrk's output:\n{output}")
     note = f"{errors.group(1)} non-2xx responses" if errors else ""
-    return Result(name, float(rps.group(1)), _duration_ms(p50.group(1)),
-                  _duration_ms(p99.group(1)), note)
+    return Result(
+        name, float(rps.group(1)), _duration_ms(p50.group(1)), _duration_ms(p99.group(1)), note
+    )
 
 
 def rotating_script(workdir: Path, token: str, port: int) -> Path:
@@ -198,7 +238,10 @@ def gateway_result() -> Result:
     if importlib.util.find_spec("plant_analytics.gateway") is None:
         return Result("gateway (microservices)", None, None, None, "not run: no gateway module")
     return Result(
-        "gateway (microservices)", None, None, None,
+        "gateway (microservices)",
+        None,
+        None,
+        None,
         "not run: starting gateway + auth + api as three processes is not automated here yet",
     )
 
@@ -212,7 +255,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.system()} {platform.release()}, Python {platform.python_version()}"
+    system = f"{platform.system()} {platform.release()}"
+    return f"{cpu}, {os.cpu_count()} cores, {system}, Python {platform.python_version()}"
 
 
 def render(results: list[Result], seconds: int, connections: int) -> str:
@@ -286,12 +330,25 @@ def main(argv: list[str] | None = None) -> int:
         wait_until_up(api_port, TOP_PATH, auth)
         common = {"seconds": args.seconds, "connections": args.connections}
         results = [
-            run_wrk("floor: bare ASGI, 1 KB JSON", f"http://127.0.0.1:{floor_port}/", headers={},
-                    **common),
-            run_wrk("/plants/top cached", f"http://127.0.0.1:{api_port}{TOP_PATH}",
-                    headers=auth, **common),
-            run_wrk("/plants/top uncached (52 states)", f"http://127.0.0.1:{api_port}/",
-                    headers={}, script=rotating_script(workdir, token, api_port), **common),
+            run_wrk(
+                "floor: bare ASGI, 1 KB JSON",
+                f"http://127.0.0.1:{floor_port}/",
+                headers={},
+                **common,
+            ),
+            run_wrk(
+                "/plants/top cached",
+                f"http://127.0.0.1:{api_port}{TOP_PATH}",
+                headers=auth,
+                **common,
+            ),
+            run_wrk(
+                "/plants/top uncached (52 states)",
+                f"http://127.0.0.1:{api_port}/",
+                headers={},
+                script=rotating_script(workdir, token, api_port),
+                **common,
+            ),
             gateway_result(),
         ]
     finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,11 @@ from rich.table import Table
 from plant_analytics import __version__
 from plant_analytics.egrid.conventions import Shares
 from plant_analytics.egrid.levels import Level
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from plant_analytics.ingest.service import IngestResult
 
 app = typer.Typer(
     name="plant-analytics",
@@ -29,15 +34,20 @@ out = Console()
 
 LevelOpt = Annotated[
     Level | None,
-    typer.Option("--level", "-l", help="Level, where the file cannot tell (unit, generator, plant, "
-                 "state, ba, subregion, nerc, us, ggl).", case_sensitive=False),
+    typer.Option(
+        "--level",
+        "-l",
+        help="Level, where the file cannot tell (unit, generator, plant, "
+        "state, ba, subregion, nerc, us, ggl).",
+        case_sensitive=False,
+    ),
 ]
 YearOpt = Annotated[
     int | None, typer.Option("--year", "-y", help="Data year, where the file cannot tell.")
 ]
 
 
-def _engine():  # type: ignore[no-untyped-def]
+def _engine() -> Engine:
     import sqlalchemy as sa
 
     from plant_analytics.db.engine import get_engine
@@ -82,17 +92,19 @@ def db_upgrade() -> None:
     out.print(f"database at revision {current_revision(engine)} ({engine.url.render_as_string()})")
 
 
-def _print_result(result, verbose: bool = True) -> None:  # type: ignore[no-untyped-def]
-    from plant_analytics.ingest.service import IngestResult
-
-    assert isinstance(result, IngestResult)
+def _print_result(result: IngestResult, verbose: bool = True) -> None:
     style = {"succeeded": "green", "noop": "yellow", "failed": "red"}[result.status]
     out.print(f"[{style}]{result.status}[/] run #{result.run_id}: {result.message}")
     if result.datasets and result.status != "noop":
         table = Table("level", "year", "rows", "release", "replaces", box=None)
         for d in result.datasets:
-            table.add_row(d.level, str(d.data_year), f"{d.rows:,}", f"#{d.release_id}",
-                          f"#{d.replaced_release_id}" if d.replaced_release_id else "")
+            table.add_row(
+                d.level,
+                str(d.data_year),
+                f"{d.rows:,}",
+                f"#{d.release_id}",
+                f"#{d.replaced_release_id}" if d.replaced_release_id else "",
+            )
         out.print(table)
     if result.rejected:
         out.print(f"rejected rows: {result.rejected:,} (kept with reasons in rejected_row)")
@@ -107,7 +119,8 @@ def _print_result(result, verbose: bool = True) -> None:  # type: ignore[no-unty
             marks = {"ok": "[green]✓[/]", "mismatch": "[red]✗[/]"}
             mark = marks.get(check["status"], "[yellow]•[/]")
             label = " ".join(
-                str(part) for part in (check["check"], check.get("level"), check["data_year"])
+                str(part)
+                for part in (check["check"], check.get("level"), check["data_year"])
                 if part
             )
             out.print(f"  {mark} {label}: {check['detail']}")
@@ -116,17 +129,32 @@ def _print_result(result, verbose: bool = True) -> None:  # type: ignore[no-unty
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="eGRID workbooks (.xlsx) or CSV extracts.",
-                                                exists=True, dir_okay=False, readable=True)],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="eGRID workbooks (.xlsx) or CSV extracts.",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ],
     level: LevelOpt = None,
     year: YearOpt = None,
-    revision: Annotated[str | None, typer.Option(help="Revision label, e.g. rev2 "
-                                                 "(default: from the file name).")] = None,
-    shares: Annotated[Shares | None, typer.Option(help="Override the declared convention of "
-                                                  "resource-mix shares.")] = None,
-    skip_bad_rows: Annotated[bool, typer.Option("--skip-bad-rows", help="Load the valid rows and "
-                                                "keep the bad ones in rejected_row, instead of "
-                                                "rejecting the file.")] = False,
+    revision: Annotated[
+        str | None, typer.Option(help="Revision label, e.g. rev2 (default: from the file name).")
+    ] = None,
+    shares: Annotated[
+        Shares | None, typer.Option(help="Override the declared convention of resource-mix shares.")
+    ] = None,
+    skip_bad_rows: Annotated[
+        bool,
+        typer.Option(
+            "--skip-bad-rows",
+            help="Load the valid rows and "
+            "keep the bad ones in rejected_row, instead of "
+            "rejecting the file.",
+        ),
+    ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Load eGRID files into the database: all-or-nothing per file, idempotent."""
@@ -137,12 +165,23 @@ def ingest(
     engine = _engine()
     failed = 0
     for path in paths:
-        options = IngestOptions(level=level, year=year, revision=revision, shares=shares,
-                                on_row_error="skip" if skip_bad_rows else "fail",
-                                loaded_by=f"cli:{getpass.getuser()}")
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console, transient=True,
-                      disable=quiet or not console.is_terminal) as bar:
+        options = IngestOptions(
+            level=level,
+            year=year,
+            revision=revision,
+            shares=shares,
+            on_row_error="skip" if skip_bad_rows else "fail",
+            loaded_by=f"cli:{getpass.getuser()}",
+        )
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=quiet or not console.is_terminal,
+        ) as bar:
             task = bar.add_task(f"{path.name}: reading", total=None)
 
             def report(stage: str, done: int, total: int, _task=task, _name=path.name) -> None:  # type: ignore[no-untyped-def]
@@ -173,15 +212,20 @@ def inspect(
         for sheet in sheets:
             if level and sheet.level_hint and sheet.level_hint != level.value:
                 continue  # as ingest: --level picks the sheets of a workbook
-            result = parse_sheet(sheet, level=None if sheet.level_hint else level, year=year,
-                                 on_row_error="skip")
+            result = parse_sheet(
+                sheet, level=None if sheet.level_hint else level, year=year, on_row_error="skip"
+            )
             for d in result.datasets:
-                out.print(f"[bold]{d.file}{' / ' + d.sheet if d.sheet else ''}[/]: "
-                          f"{d.level} {d.year}, {len(d.records):,} rows, source {d.profile}, "
-                          f"shares as {d.shares}")
+                per_code = "".join(f", {code} as {rule}" for code, rule in d.share_codes.items())
+                out.print(
+                    f"[bold]{d.file}{' / ' + d.sheet if d.sheet else ''}[/]: "
+                    f"{d.level} {d.year}, {len(d.records):,} rows, source {d.profile}, "
+                    f"shares as {d.shares}{per_code}"
+                )
                 out.print(f"  mapped ({len(d.columns)}): {', '.join(d.columns)}")
-                out.print(f"  unmapped, kept verbatim ({len(d.unmapped)}): "
-                          f"{', '.join(d.unmapped) or '-'}")
+                out.print(
+                    f"  unmapped, kept verbatim ({len(d.unmapped)}): {', '.join(d.unmapped) or '-'}"
+                )
             for problem in result.problems[:20]:
                 out.print(f"  [red]✗[/] {problem}")
         for note in notes:
@@ -197,12 +241,17 @@ def export(
     level: Annotated[Level, typer.Option("--level", "-l", case_sensitive=False, help="Level.")],
     year: Annotated[int, typer.Option("--year", "-y", help="Data year.")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv, json or parquet.")] = "csv",
-    out_path: Annotated[Path | None, typer.Option("--out", "-o", help="File (default: stdout; "
-                                                  "parquet needs a file).")] = None,
+    out_path: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="File (default: stdout; parquet needs a file)."),
+    ] = None,
     shares_as_source: Annotated[
         bool,
-        typer.Option("--shares-as-source", help="Write shares in the source's convention "
-                     "(percent for Explorer files) instead of fractions."),
+        typer.Option(
+            "--shares-as-source",
+            help="Write shares in the source's convention "
+            "(percent for Explorer files) instead of fractions.",
+        ),
     ] = False,
 ) -> None:
     """Write the stored rows of a level and year under their original eGRID codes."""
@@ -243,7 +292,8 @@ def seed(quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
         failed += not result.ok
         rows = sum(d.rows for d in result.datasets)
         mark = {"succeeded": "[green]loaded[/]", "noop": "[dim]already loaded[/]"}.get(
-            result.status, "[red]failed[/]")
+            result.status, "[red]failed[/]"
+        )
         out.print(f"{mark:>28} {path.name} ({rows:,} rows)")
         if not result.ok:
             _print_result(result, verbose=False)

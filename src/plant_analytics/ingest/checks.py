@@ -49,16 +49,29 @@ def count_check(engine: Engine, level: Level, year: int) -> dict[str, Any]:
     rows = _count(engine, level, year)
     expected = expected_counts().get((level.value, year))
     if expected is None:
-        return {"check": "row_count", "level": level.value, "data_year": year, "rows": rows,
-                "status": "unknown", "detail": "no expected count on record for this sheet"}
+        return {
+            "check": "row_count",
+            "level": level.value,
+            "data_year": year,
+            "rows": rows,
+            "status": "unknown",
+            "detail": "no expected count on record for this sheet",
+        }
     status = "ok" if rows == expected else ("partial" if rows < expected else "unexpected")
     detail = (
         f"{rows:,} rows, as the full release"
         if status == "ok"
         else f"{rows:,} rows; the full official sheet has {expected:,}"
     )
-    return {"check": "row_count", "level": level.value, "data_year": year, "rows": rows,
-            "expected": expected, "status": status, "detail": detail}
+    return {
+        "check": "row_count",
+        "level": level.value,
+        "data_year": year,
+        "rows": rows,
+        "expected": expected,
+        "status": status,
+        "detail": detail,
+    }
 
 
 def totals_check(engine: Engine, year: int, region: Level) -> dict[str, Any]:
@@ -71,29 +84,48 @@ def totals_check(engine: Engine, year: int, region: Level) -> dict[str, Any]:
         return {**base, "status": "skipped", "detail": f"needs both plant and {region} data"}
     if expected is None or plant_rows < expected:
         of = f" of {expected:,}" if expected else ""
-        return {**base, "status": "skipped",
-                "detail": f"the plants of {year} are a partial set ({plant_rows:,}{of})"}
+        return {
+            **base,
+            "status": "skipped",
+            "detail": f"the plants of {year} are a partial set ({plant_rows:,}{of})",
+        }
     columns = [c for c in TOTAL_COLUMNS if c in plants.c and c in regions.c]
     mismatches = []
+    sums: list[tuple[Any, ...]]
     with engine.connect() as conn:
         if region is Level.STATE:
-            sums = conn.execute(
-                sa.select(plants.c.state, *[sa.func.sum(plants.c[c]) for c in columns])
-                .where(plants.c.data_year == year)
-                .group_by(plants.c.state)
-            ).all()
-            sheet = {r[0]: r[1:] for r in conn.execute(
-                sa.select(regions.c.state, *[regions.c[c] for c in columns])
-                .where(regions.c.data_year == year)
-            ).all()}
+            sums = [
+                tuple(row)
+                for row in conn.execute(
+                    sa.select(plants.c.state, *[sa.func.sum(plants.c[c]) for c in columns])
+                    .where(plants.c.data_year == year)
+                    .group_by(plants.c.state)
+                )
+            ]
+            sheet = {
+                r[0]: r[1:]
+                for r in conn.execute(
+                    sa.select(regions.c.state, *[regions.c[c] for c in columns]).where(
+                        regions.c.data_year == year
+                    )
+                ).all()
+            }
         else:
-            sums = [("US", *conn.execute(
-                sa.select(*[sa.func.sum(plants.c[c]) for c in columns])
-                .where(plants.c.data_year == year)
-            ).one())]
-            sheet = {"US": conn.execute(
-                sa.select(*[regions.c[c] for c in columns]).where(regions.c.data_year == year)
-            ).one()}
+            sums = [
+                (
+                    "US",
+                    *conn.execute(
+                        sa.select(*[sa.func.sum(plants.c[c]) for c in columns]).where(
+                            plants.c.data_year == year
+                        )
+                    ).one(),
+                )
+            ]
+            sheet = {
+                "US": conn.execute(
+                    sa.select(*[regions.c[c] for c in columns]).where(regions.c.data_year == year)
+                ).one()
+            }
     for code, *values in sums:
         reference = sheet.get(code)
         if reference is None:
@@ -104,9 +136,13 @@ def totals_check(engine: Engine, year: int, region: Level) -> dict[str, Any]:
                 continue
             if abs(got - want) > max(1.0, abs(want) * RELATIVE_TOLERANCE):
                 mismatches.append(f"{code} {column}: plants sum {got:,.1f}, sheet {want:,.1f}")
-    return {**base, "status": "ok" if not mismatches else "mismatch",
-            "tolerance": RELATIVE_TOLERANCE, "detail": "; ".join(mismatches[:20]) or
-            f"plant sums match the {region} sheet within {RELATIVE_TOLERANCE:.1%}"}
+    return {
+        **base,
+        "status": "ok" if not mismatches else "mismatch",
+        "tolerance": RELATIVE_TOLERANCE,
+        "detail": "; ".join(mismatches[:20])
+        or f"plant sums match the {region} sheet within {RELATIVE_TOLERANCE:.1%}",
+    }
 
 
 def run_checks(engine: Engine, loaded: set[tuple[Level, int]]) -> list[dict[str, Any]]:

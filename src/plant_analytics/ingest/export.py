@@ -48,27 +48,39 @@ def collect(
     """
     table = level_table(level)
     with engine.connect() as conn:
-        current = conn.execute(
-            sa.select(release).where(
-                release.c.level == level.value,
-                release.c.data_year == year,
-                release.c.superseded_at.is_(None),
+        current = (
+            conn.execute(
+                sa.select(release).where(
+                    release.c.level == level.value,
+                    release.c.data_year == year,
+                    release.c.superseded_at.is_(None),
+                )
             )
-        ).mappings().first()
+            .mappings()
+            .first()
+        )
         if current is None:
-            years = conn.execute(
-                sa.select(release.c.data_year)
-                .where(release.c.level == level.value, release.c.superseded_at.is_(None))
-                .order_by(release.c.data_year)
-            ).scalars().all()
+            years = (
+                conn.execute(
+                    sa.select(release.c.data_year)
+                    .where(release.c.level == level.value, release.c.superseded_at.is_(None))
+                    .order_by(release.c.data_year)
+                )
+                .scalars()
+                .all()
+            )
             loaded = ", ".join(str(y) for y in years) or "none"
             raise NothingToExport(
                 f"no {level} data for {year} is loaded (loaded {level} years: {loaded}); "
                 "load it with: plant-analytics ingest FILE"
             )
-        records = conn.execute(
-            sa.select(table).where(table.c.data_year == year).order_by(table.c.source_row)
-        ).mappings().all()
+        records = (
+            conn.execute(
+                sa.select(table).where(table.c.data_year == year).order_by(table.c.source_row)
+            )
+            .mappings()
+            .all()
+        )
         percent_codes = (
             _percent_codes(conn, current, level, year) if shares_as_source else frozenset()
         )
@@ -100,9 +112,7 @@ def collect(
     return ExportTable(codes=codes, rows=rows, release=dict(current))
 
 
-def _percent_codes(
-    conn: sa.Connection, current: Any, level: Level, year: int
-) -> frozenset[str]:
+def _percent_codes(conn: sa.Connection, current: Any, level: Level, year: int) -> frozenset[str]:
     """The share codes the source gave as percentages, as they were read at load time.
 
     A ``--shares`` override of the load (kept in the run's options) applied to every share

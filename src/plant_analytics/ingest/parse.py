@@ -154,7 +154,8 @@ def parse_sheet(
     _check_header(sheet, codes, norm_codes, fail, header_row)
     if not sheet.rows:
         raise fail(
-            "the file has a header but no data rows" if sheet_name is None
+            "the file has a header but no data rows"
+            if sheet_name is None
             else f"sheet {sheet_name} has a header but no data rows"
         )
     year_index = norm_codes.index("YEAR") if "YEAR" in norm_codes else None
@@ -167,19 +168,23 @@ def parse_sheet(
 
     def raw_map(index: int) -> dict[str, Any]:
         raw = sheet.rows[index]
-        return {code: raw_for_json(raw[i]) if i < len(raw) else None
-                for i, code in enumerate(codes)}
+        return {
+            code: raw_for_json(raw[i]) if i < len(raw) else None for i, code in enumerate(codes)
+        }
 
     def reject(index: int, row_problems: list[Problem]) -> None:
         problems.extend(row_problems)
         first = row_problems[0]
         reason = (
-            first.reason if len(row_problems) == 1
-            else "; ".join(f"{p.column}: {p.reason}" if p.column else p.reason
-                           for p in row_problems)
+            first.reason
+            if len(row_problems) == 1
+            else "; ".join(
+                f"{p.column}: {p.reason}" if p.column else p.reason for p in row_problems
+            )
         )
-        rejected.append((Problem(first.file, reason, first.sheet, first.row, first.column),
-                         raw_map(index)))
+        rejected.append(
+            (Problem(first.file, reason, first.sheet, first.row, first.column), raw_map(index))
+        )
 
     # Group rows by data year (several years may be stacked in one CSV).
     by_year: dict[int, list[int]] = defaultdict(list)
@@ -189,15 +194,31 @@ def parse_sheet(
             try:
                 row_year = parse_cell(row[year_index], Kind.INTEGER)
             except ValueProblem as exc:
-                reject(index, [Problem(file, str(exc), sheet_name, sheet.row_number(index),
-                                       codes[year_index])])
+                reject(
+                    index,
+                    [
+                        Problem(
+                            file, str(exc), sheet_name, sheet.row_number(index), codes[year_index]
+                        )
+                    ],
+                )
                 continue
         row_year = row_year or fixed_year or year
         if row_year is None:
             if year_index is not None:
-                reject(index, [Problem(file, "the row has no YEAR (and the file does not say "
-                                       "its year otherwise; pass --year)", sheet_name,
-                                       sheet.row_number(index), codes[year_index])])
+                reject(
+                    index,
+                    [
+                        Problem(
+                            file,
+                            "the row has no YEAR (and the file does not say "
+                            "its year otherwise; pass --year)",
+                            sheet_name,
+                            sheet.row_number(index),
+                            codes[year_index],
+                        )
+                    ],
+                )
                 continue
             raise fail(
                 "cannot tell the data year: no YEAR column, no year in the sheet name or "
@@ -219,8 +240,7 @@ def parse_sheet(
             )
         first = min(i for rows in by_year.values() for i in rows)
         raise fail(
-            f"wrong year: the file holds {' and '.join(map(str, held))} data, "
-            f"not {year} as asked",
+            f"wrong year: the file holds {' and '.join(map(str, held))} data, not {year} as asked",
             column=codes[year_index] if year_index is not None else None,
             row=sheet.row_number(first),
         )
@@ -233,8 +253,11 @@ def parse_sheet(
         seen: dict[str, str] = {}
         for code, norm in zip(codes, norm_codes, strict=True):
             spec = next(
-                (s for s in column_specs(resolved_level)
-                 if s.code == norm and s.applies_to(data_year)),
+                (
+                    s
+                    for s in column_specs(resolved_level)
+                    if s.code == norm and s.applies_to(data_year)
+                ),
                 None,
             )
             if spec is not None and spec.column in seen:
@@ -248,7 +271,8 @@ def parse_sheet(
                 seen[spec.column] = code
             mapping.append(spec)
         share_codes = {
-            c: v for c, v in share_codes.items()
+            c: v
+            for c, v in share_codes.items()
             if (s := mapping[codes.index(c)]) is not None and s.kind is Kind.SHARE
         }
         columns = [s.column for s in mapping if s is not None and s.column != "data_year"]
@@ -265,15 +289,16 @@ def parse_sheet(
             _parser(s, share_codes.get(code, rule_shares)) if s is not None else None
             for s, code in zip(mapping, codes, strict=True)
         ]
-        mapped_idx = [
-            i for i, s in enumerate(mapping) if s is not None and s.column != "data_year"
-        ]
+        mapped_idx = [i for i, s in enumerate(mapping) if s is not None and s.column != "data_year"]
         extra_idx = [i for i, s in enumerate(mapping) if s is None and codes[i]]
         col_pos = {c: n for n, c in enumerate(columns)}
         key_codes = list(resolved_level.info.key_codes)
         if resolved_level is Level.GENERATOR and "plant_id_eia" not in columns:
-            key_codes = [codes[mapping.index(s)] for s in mapping
-                         if s is not None and s.column in ("state", "plant_name", "generator_id")]
+            key_codes = [
+                codes[mapping.index(s)]
+                for s in mapping
+                if s is not None and s.column in ("state", "plant_name", "generator_id")
+            ]
         key_code = "+".join(key_codes) or "key"
         key_column = key_codes[0] if key_codes else None
         records: list[tuple[Any, ...]] = []
@@ -294,19 +319,28 @@ def parse_sheet(
             key = _record_key(resolved_level, values, col_pos)
             if key is None:
                 row_problems.append(
-                    Problem(file, f"the row has no {key_code}: every {resolved_level} row "
-                            "needs it", sheet_name, row_number, key_column)
+                    Problem(
+                        file,
+                        f"the row has no {key_code}: every {resolved_level} row needs it",
+                        sheet_name,
+                        row_number,
+                        key_column,
+                    )
                 )
             if row_problems:
                 reject(index, row_problems)
                 continue
-            extra_values = {codes[i]: raw_for_json(raw[i]) for i in extra_idx
-                            if raw[i] is not None and raw[i] != ""}
+            extra_values = {
+                codes[i]: raw_for_json(raw[i])
+                for i in extra_idx
+                if raw[i] is not None and raw[i] != ""
+            }
             extra = json.dumps(extra_values) if extra_values else None
             records.append((key, row_number, extra, *values))
             record_index.append(index)
-        records = _disambiguate(resolved_level, records, record_index, col_pos, reject,
-                                file, sheet_name)
+        records = _disambiguate(
+            resolved_level, records, record_index, col_pos, reject, file, sheet_name
+        )
         if not records:
             # Every row of this year was rejected: loading "the rest" would wipe the year.
             raise InputError(problems or [Problem(file, "no valid rows", sheet_name)])
@@ -352,7 +386,8 @@ def _check_header(
         raise fail(
             f"column {twice[0]} appears {counts[normalize_code(twice[0])]} times in the header; "
             "a value could not be told from the other: keep one",
-            column=twice[0], row=header_row,
+            column=twice[0],
+            row=header_row,
         )
     blank = [i for i, c in enumerate(norm_codes) if not c]
     for i in blank:
@@ -422,8 +457,15 @@ def _disambiguate(
         elif by_name and seq is not None and record[3 + seq] is not None:
             out.append((f"{key}#{record[3 + seq]}", *record[1:]))
         else:
-            reject(index, [Problem(
-                file, f"duplicate key {key!r}: another row of this year has it too", sheet,
-                record[1],
-            )])
+            reject(
+                index,
+                [
+                    Problem(
+                        file,
+                        f"duplicate key {key!r}: another row of this year has it too",
+                        sheet,
+                        record[1],
+                    )
+                ],
+            )
     return out

@@ -93,8 +93,14 @@ class IngestOptions:
     storage_key: str | None = None
 
 
-def create_run(engine: Engine, file_name: str, options: IngestOptions, status: str = "running",
-               sha256: str | None = None, size: int | None = None) -> int:
+def create_run(
+    engine: Engine,
+    file_name: str,
+    options: IngestOptions,
+    status: str = "running",
+    sha256: str | None = None,
+    size: int | None = None,
+) -> int:
     with engine.begin() as conn:
         return int(
             conn.execute(
@@ -145,8 +151,13 @@ def ingest_file(
             conn.execute(
                 ingestion_run.update()
                 .where(ingestion_run.c.id == run_id)
-                .values(status="running", started_at=now(), sha256=sha, size_bytes=size,
-                        attempts=ingestion_run.c.attempts + 1)
+                .values(
+                    status="running",
+                    started_at=now(),
+                    sha256=sha,
+                    size_bytes=size,
+                    attempts=ingestion_run.c.attempts + 1,
+                )
             )
     result = IngestResult(run_id=run_id, status="failed", file_name=name, sha256=sha)
     report = progress or (lambda _stage, _done, _total: None)
@@ -169,6 +180,7 @@ def ingest_file(
             result.problems.extend(parsed.problems)
             rejected.extend(parsed.rejected)
             datasets.extend(parsed.datasets)
+        _refuse_duplicate_datasets(datasets, name)
         result.rejected = len(rejected)
         if result.problems and options.on_row_error != "skip":
             raise InputError(result.problems)
@@ -231,6 +243,16 @@ def ingest_file(
     return result
 
 
+def _refuse_duplicate_datasets(datasets: list[Dataset], name: str) -> None:
+    """Two sheets with the same level and year would replace each other's rows."""
+    seen: dict[tuple[Level, int], str | None] = {}
+    for d in datasets:
+        other = seen.setdefault((d.level, d.year), d.sheet)
+        if other != d.sheet:
+            reason = f"sheets {other} and {d.sheet} both hold {d.level} data for {d.year}; keep one"
+            raise InputError([Problem(file=name, sheet=d.sheet, reason=reason)])
+
+
 def _sheets_of_level(sheets: list[RawSheet], level: Level | None, name: str) -> list[RawSheet]:
     """``--level`` on a workbook picks its sheets of that level (a CSV is read as that level)."""
     if level is None or not any(s.level_hint for s in sheets):
@@ -265,16 +287,20 @@ def _lock(conn: Connection, datasets: list[Dataset]) -> None:
 
 
 def _current_release(conn: Connection, dataset: Dataset) -> dict[str, Any] | None:
-    row = conn.execute(
-        sa.select(release)
-        .where(
-            release.c.level == dataset.level.value,
-            release.c.data_year == dataset.year,
-            release.c.superseded_at.is_(None),
+    row = (
+        conn.execute(
+            sa.select(release)
+            .where(
+                release.c.level == dataset.level.value,
+                release.c.data_year == dataset.year,
+                release.c.superseded_at.is_(None),
+            )
+            .order_by(release.c.id.desc())
+            .limit(1)
         )
-        .order_by(release.c.id.desc())
-        .limit(1)
-    ).mappings().first()
+        .mappings()
+        .first()
+    )
     return dict(row) if row else None
 
 

@@ -753,3 +753,9 @@ def drain_dead_letters(p: Pipeline, requeue: bool) -> list[dict[str, Any]]:
                 entry["skipped"] = str(exc)
         drained.append(entry)
     return drained
+
+
+def fail_run(p: Pipeline, run: dict[str, Any], reason: str) -> None:
+    """Mark a run failed for a reason found before loading, and file its raw file in failed/."""
+    _update_run(p.engine, int(run["id"]), status="failed", finished_at=_now(), message=reason)
+    _move(p, run, "failed")

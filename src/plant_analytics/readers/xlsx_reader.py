@@ -24,9 +24,7 @@ def check_zip_container(path: Path, name: str) -> None:
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
     except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(
-            [Problem(file=name, reason=f"{UNREADABLE}: {exc}")]
-        ) from None
+        raise InputError([Problem(file=name, reason=f"{UNREADABLE}: {exc}")]) from None
     total = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos) or 1
     if total > MAX_UNCOMPRESSED_BYTES or total / packed > MAX_COMPRESSION_RATIO:
@@ -67,9 +65,7 @@ def read_xlsx(path: Path, display_name: str | None = None) -> tuple[list[RawShee
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
     except Exception as exc:  # calamine raises several error types for damaged files
-        raise InputError(
-            [Problem(file=name, reason=f"{UNREADABLE}: {exc}")]
-        ) from None
+        raise InputError([Problem(file=name, reason=f"{UNREADABLE}: {exc}")]) from None
     sheets: list[RawSheet] = []
     notes: list[str] = []
     for sheet_name in workbook.sheet_names:

@@ -2304,11 +2304,13 @@ export interface operations {
     trends_api_v1_trends_get: {
         parameters: {
             query: {
+                /** @description ORISPL for a plant; the region code otherwise; none for us. */
                 code?: string | null;
                 /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. */
                 format?: components["schemas"]["Format"];
                 /** @description plant, state, ba, subregion, nerc or us */
                 level: components["schemas"]["TrendLevel"];
+                /** @description A numeric column of the level (see /metrics-catalog). */
                 metric?: string;
             };
             header?: never;
