@@ -25,7 +25,11 @@ $(VENV)/.installed: pyproject.toml
 install: $(VENV)/.installed ## Set up the Python environment in .venv (the other targets call this)
 
 .PHONY: test
-test: install ## Run the whole test suite (SQLite and this machine's PostgreSQL, Redis, RabbitMQ)
+test: install ## Run every test: Python (SQLite, PostgreSQL, Redis, RabbitMQ, Airflow, deploy) and the dashboard
+	$(MAKE) --no-print-directory test-python web-test web-e2e
+
+.PHONY: test-python
+test-python: install ## Run the Python test suite only
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 .PHONY: lint

@@ -13,7 +13,7 @@ $(AIRFLOW_VENV)/.installed: airflow/requirements.txt
 airflow-venv: $(AIRFLOW_VENV)/.installed ## Set up Airflow's own environment in .venv-airflow (for the DAG)
 
 # `make test` runs tests/airflow too: make sure Airflow's environment exists first.
-test: airflow-venv
+test-python: airflow-venv
 
 .PHONY: test-pipeline
 test-pipeline: install ## Run the pipeline's tests (storage, queue, API, worker, scheduler, faults)

@@ -7,7 +7,11 @@ import importlib
 from plant_analytics.db.tables import metadata
 
 # Modules that define tables on ``metadata``; importing them registers their tables.
-TABLE_MODULES = ("plant_analytics.db.tables", "plant_analytics.auth.models")
+TABLE_MODULES = (
+    "plant_analytics.db.tables",
+    "plant_analytics.auth.models",
+    "plant_analytics.db.derived",
+)
 
 for _module in TABLE_MODULES:
     try:

@@ -360,6 +360,10 @@ def _replace_dataset(
     columns = ["data_year", "release_id", "record_key", "source_row", "extra", *dataset.columns]
     rows = [(dataset.year, release_id, *record) for record in dataset.records]
     bulk_insert(conn, table, columns, rows, progress)
+    # Derived tables (db/derived.py) follow the rows just loaded, in this same transaction.
+    from plant_analytics.db.derived import refresh_derived
+
+    refresh_derived(conn, dataset.level, dataset.year)
     return DatasetSummary(
         level=dataset.level.value,
         data_year=dataset.year,

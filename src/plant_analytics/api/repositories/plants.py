@@ -10,6 +10,11 @@ from sqlalchemy.engine import Engine
 
 from plant_analytics.api.filters import Filters
 from plant_analytics.api.repositories.rows import where
+from plant_analytics.db.derived import (
+    SUMMED_GENERATOR_COLUMNS,
+    order_column,
+    plant_generator_total,
+)
 from plant_analytics.db.tables import data_columns, level_table, release
 from plant_analytics.egrid.levels import Level
 
@@ -52,7 +57,37 @@ def top_from_plants(
 def top_from_generators(
     engine: Engine, filters: Filters, metric: str, limit: int
 ) -> list[dict[str, Any]]:
-    """Plants as the sums of their generators, keyed on ORISPL or, without it, state + name."""
+    """Plants as the sums of their generators, keyed on ORISPL or, without it, state + name.
+
+    Read from ``plant_generator_total``, where those sums are kept at load time; a metric
+    the table does not hold is summed from the generators.
+    """
+    if metric not in SUMMED_GENERATOR_COLUMNS:
+        return top_from_generator_rows(engine, filters, metric, limit)
+    totals = plant_generator_total
+    value = totals.c[metric]
+    extra = [totals.c[c] for c in ("net_generation_mwh", "nameplate_capacity_mw") if c != metric]
+    query = (
+        sa.select(
+            totals.c.plant_id_eia,
+            totals.c.plant_name,
+            totals.c.state,
+            totals.c.generator_count,
+            *extra,
+            value,
+        )
+        .where(*where(totals, filters))
+        .order_by(totals.c[order_column(metric)])  # descending, nulls last, then by name
+        .limit(limit)
+    )
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def top_from_generator_rows(
+    engine: Engine, filters: Filters, metric: str, limit: int
+) -> list[dict[str, Any]]:
+    """``top_from_generators`` summed from the generator rows themselves, on every call."""
     value = sa.func.sum(generator.c[metric])
     extra = [
         sa.func.sum(generator.c[c]).label(c)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from typing import Any
 
 import sqlalchemy as sa
@@ -45,6 +47,27 @@ def loaded_years(engine: Engine) -> dict[str, list[int]]:
         for level, year in conn.execute(query):
             out.setdefault(level, []).append(int(year))
     return {level: sorted(years) for level, years in out.items()}
+
+
+_years_by_version: weakref.WeakKeyDictionary[Engine, tuple[str, dict[str, list[int]]]] = (
+    weakref.WeakKeyDictionary()
+)
+_years_lock = threading.Lock()
+
+
+def loaded_years_at(engine: Engine, version: str) -> dict[str, list[int]]:
+    """``loaded_years`` as of data version ``version``, read once per version and process.
+
+    The data version changes whenever a release is loaded, superseded or removed, which is
+    all that changes the loaded years, so the answer of the first call is the answer.
+    """
+    remembered = _years_by_version.get(engine)
+    if remembered is not None and remembered[0] == version:
+        return {level: list(years) for level, years in remembered[1].items()}
+    years = loaded_years(engine)
+    with _years_lock:
+        _years_by_version[engine] = (version, years)
+    return {level: list(y) for level, y in years.items()}
 
 
 def release_by_id(engine: Engine, release_id: int) -> dict[str, Any] | None:

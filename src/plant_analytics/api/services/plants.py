@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from plant_analytics.api.errors import invalid, not_found
 from plant_analytics.api.filters import Filters
 from plant_analytics.api.repositories import plants as repo
-from plant_analytics.api.repositories.releases import loaded_years
+from plant_analytics.api.repositories.releases import loaded_years_at
 from plant_analytics.api.services.aggregation import additive_columns, unit_of
 from plant_analytics.api.sorting import numeric_columns
 from plant_analytics.egrid.levels import Level
@@ -35,7 +35,7 @@ def top_plants(
     engine: Engine, year: int | None, filters: Filters, metric: str, limit: int, version: str
 ) -> dict[str, Any]:
     """The plants ranked by ``metric``, descending, for one year."""
-    years = loaded_years(engine)
+    years = loaded_years_at(engine, version)
     plant_years, generator_years = years.get("plant", []), years.get("generator", [])
     if year is None:
         candidates = plant_years + generator_years
