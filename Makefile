@@ -62,6 +62,10 @@ bench: bench-ingest ## Run every benchmark
 bench-ingest: install ## Ingest speed on a full-size synthetic workbook, side by side
 	$(PY) -m plant_analytics.bench.ingest
 
+.PHONY: docs
+docs: install ## Regenerate the generated sections of docs/ (settings table)
+	$(PY) tools/gen_docs.py
+
 .PHONY: clean
 clean: ## Remove the environment and local data
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_SECRET_MARKER = "change-me"
+DEFAULT_SECRET_MARKER = "change-me"  # noqa: S105 - the placeholder production refuses
 DEFAULT_ADMIN_EMAIL = "admin@plantanalytics.com"
 DEFAULT_ADMIN_PASSWORD = "password123"  # noqa: S105 - the documented demo login, development only
 
@@ -26,7 +26,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="PA_", extra="ignore", case_sensitive=False)
 
-    env: Environment = Environment.DEVELOPMENT
+    env: Environment = Field(
+        default=Environment.DEVELOPMENT,
+        description="development, test or production; production refuses default secrets.",
+    )
     data_dir: Path = Field(default=Path("var"), description="Where embedded state lives.")
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; defaults to a SQLite file under data_dir."
@@ -37,20 +40,29 @@ class Settings(BaseSettings):
         default=None, description="s3://bucket[/prefix]; unset = a folder under data_dir."
     )
     s3_endpoint_url: str | None = Field(default=None, description="For MinIO or another S3 API.")
+    sample_dir: Path | None = Field(
+        default=None, description="The sample eGRID files `seed` loads; default: data/egrid."
+    )
 
     # Services
-    host: str = "127.0.0.1"
-    gateway_port: int = 8000
-    auth_port: int = 5001
-    api_port: int = 3000
+    host: str = Field(default="127.0.0.1", description="Address to bind; 0.0.0.0 in containers.")
+    gateway_port: int = Field(default=8000, description="The public port (all-in-one, gateway).")
+    auth_port: int = Field(default=5001, description="Port of the auth target.")
+    api_port: int = Field(default=3000, description="Port of the api target (internal).")
     ops_port: int = Field(default=9100, description="Ops endpoints of the worker and scheduler.")
-    auth_url: str = "http://127.0.0.1:5001"
-    api_url: str = "http://127.0.0.1:3000"
-    public_url: str = "http://localhost:8000"
-    jwt_issuer: str = "plant-analytics"
-    jwt_audience: str = "plant-analytics-api"
-    access_token_ttl_seconds: int = 3600
-    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    auth_url: str = Field(
+        default="http://127.0.0.1:5001", description="Where the gateway finds auth."
+    )
+    api_url: str = Field(
+        default="http://127.0.0.1:3000", description="Where the gateway finds the API."
+    )
+    public_url: str = Field(default="http://localhost:8000", description="The address users see.")
+    jwt_issuer: str = Field(default="plant-analytics", description="JWT `iss`.")
+    jwt_audience: str = Field(default="plant-analytics-api", description="JWT `aud`.")
+    access_token_ttl_seconds: int = Field(default=3600, description="Access token lifetime.")
+    refresh_token_ttl_seconds: int = Field(
+        default=30 * 24 * 3600, description="Refresh token lifetime."
+    )
     signing_key_file: Path | None = Field(
         default=None, description="PEM Ed25519 private key; generated under data_dir if unset."
     )
@@ -58,29 +70,41 @@ class Settings(BaseSettings):
         default=SecretStr(DEFAULT_SECRET_MARKER),
         description="Key the gateway uses to sign requests it forwards to the API.",
     )
-    admin_email: str = DEFAULT_ADMIN_EMAIL
-    admin_password: SecretStr = SecretStr(DEFAULT_ADMIN_PASSWORD)
+    admin_email: str = Field(default=DEFAULT_ADMIN_EMAIL, description="The first admin's login.")
+    admin_password: SecretStr = Field(
+        default=SecretStr(DEFAULT_ADMIN_PASSWORD),
+        description="The first admin's password; must be set outside development.",
+    )
     rate_limit_per_minute: int = Field(default=600, description="Per user, at the gateway.")
-    rate_limit_ip_per_minute: int = Field(default=1200, description="Per client IP, at the gateway.")
-    redis_key_prefix: str = "pa"
-    gateway_signature_max_age_seconds: int = 30
-    login_max_failures: int = 5
-    login_lockout_seconds: int = 900
-    jwks_cache_seconds: int = 300
-    startup_timeout_seconds: int = 30
+    rate_limit_ip_per_minute: int = Field(
+        default=1200, description="Per client IP, at the gateway."
+    )
+    redis_key_prefix: str = Field(default="pa", description="Prefix of every Redis key.")
+    gateway_signature_max_age_seconds: int = Field(
+        default=30, description="How old a gateway signature the API accepts."
+    )
+    login_max_failures: int = Field(default=5, description="Failed logins before a lockout.")
+    login_lockout_seconds: int = Field(default=900, description="How long a lockout lasts.")
+    jwks_cache_seconds: int = Field(default=300, description="How long the JWKS is cached.")
+    startup_timeout_seconds: int = Field(
+        default=30, description="How long a target waits for its dependencies at start-up."
+    )
     dashboard_dir: Path = Field(
         default=Path(__file__).resolve().parents[2] / "web" / "dist",
         description="The built dashboard the gateway serves at /.",
     )
-    max_upload_bytes: int = 64 * 1024 * 1024
-    scan_interval_seconds: int = 3600
-    cache_ttl_seconds: int = 3600
-    worker_concurrency: int = 1
+    max_upload_bytes: int = Field(default=64 * 1024 * 1024, description="Largest upload accepted.")
+    scan_interval_seconds: int = Field(
+        default=3600, description="How often the scheduler scans incoming/."
+    )
+    cache_ttl_seconds: int = Field(default=3600, description="Lifetime of cached query results.")
+    cache_max_entries: int = Field(default=10_000, description="Entries of the in-memory cache.")
+    worker_concurrency: int = Field(default=1, description="Jobs one worker runs at once.")
     max_retries: int = Field(default=3, description="Retries of a job that failed unexpectedly.")
     retry_backoff_seconds: float = Field(default=5.0, description="First retry delay; doubles.")
-    queue_name: str = "plant_analytics.ingest"
+    queue_name: str = Field(default="plant_analytics.ingest", description="The jobs queue.")
     queue_prefetch: int = Field(default=1, description="Unacknowledged jobs per worker.")
-    log_level: str = "INFO"
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
@@ -110,6 +134,22 @@ class Settings(BaseSettings):
     @property
     def storage_dir(self) -> Path:
         return self.data_dir / "storage"
+
+    @classmethod
+    def documentation(cls) -> str:
+        """The settings as a Markdown table, for docs/operations.md (``make docs``)."""
+        lines = ["| variable | default | meaning |", "|---|---|---|"]
+        for name, field in cls.model_fields.items():
+            default = field.default
+            if isinstance(default, SecretStr):
+                default = "(secret)"
+            elif isinstance(default, enum.Enum):
+                default = default.value
+            elif name == "dashboard_dir":
+                default = "web/dist"
+            shown = "" if default is None else f"`{default}`"
+            lines.append(f"| `PA_{name.upper()}` | {shown} | {field.description or ''} |")
+        return "\n".join(lines) + "\n"
 
     def redacted(self) -> dict[str, Any]:
         """The configuration with secrets hidden, for the config endpoint and logs."""

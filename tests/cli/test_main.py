@@ -287,6 +287,7 @@ def test_seed_without_samples(
     migrated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PA_SAMPLE_DIR", str(tmp_path / "nothing"))
+    get_settings.cache_clear()  # settings are read once per process
     code, _, stderr = invoke("seed")
     assert code == 1
     assert "no sample files found" in stderr

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from plant_analytics.api.context import ApiContext, binder
 from plant_analytics.api.errors import install_error_handlers
+from plant_analytics.api.fastpath import FastPathMiddleware, fast_path_routes
 from plant_analytics.api.routers import (
     aggregates,
     generators,
@@ -108,4 +109,6 @@ def create_api_app(
     app.state.api_context = ctx
     app.state.cache = ctx.cache
     install_error_handlers(app)
+    # Cached GETs skip routing and validation (api/fastpath.py); misses go on to the routes.
+    app.add_middleware(FastPathMiddleware, ctx=ctx, prefix=API_PREFIX + "/")
     return app

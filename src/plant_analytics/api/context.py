@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import hashlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 
 from plant_analytics.infra.cache import Cache, DataVersion
-from plant_analytics.ops.metrics import api_calls_by_endpoint
 from plant_analytics.pending_settings import setting
 from plant_analytics.settings import Settings
+
+T = TypeVar("T")
+# Database work of the JSON routes runs here, off the event loop. A plain executor costs
+# about a third of anyio's ``run_in_threadpool`` per call; the context (request id for the
+# logs) is carried over the same way.
+_executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="pa-api")
+
+
+async def run_sync(function: Callable[[], T]) -> T:
+    """``function()`` on a worker thread, with this task's context variables."""
+    context = contextvars.copy_context()
+    return await asyncio.get_running_loop().run_in_executor(_executor, context.run, function)
 
 
 @dataclass
@@ -24,6 +39,9 @@ class ApiContext:
     cache_ttl: int = 3600
     cursor_key: bytes = b""
     database_tag: str = field(default="")
+    # Route templates whose cached responses the fast path may serve: GET routes that any
+    # authenticated user may call (set by ``api_router``; see api/fastpath.py).
+    fast_path_routes: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         secret = self.settings.internal_secret.get_secret_value()
@@ -34,17 +52,15 @@ class ApiContext:
 
 
 def binder(ctx: ApiContext):  # type: ignore[no-untyped-def]
-    """A router dependency that hands ``ctx`` to the routes and counts calls per route."""
-    counters: dict[str, object] = {}
+    """A router dependency that hands ``ctx`` to the routes.
+
+    Calls per route (``api_calls_by_endpoint``) are counted by ``ObservabilityMiddleware``,
+    with the full route template, for the fast path as for the routes: counting here too
+    counted every call twice, the second time under the template without its prefix.
+    """
 
     async def bind(request: Request) -> None:  # async: sync dependencies cost a thread hop
         request.state.pa_api = ctx
-        route = request.scope.get("route")
-        template = getattr(route, "path", None) or "unknown"
-        counter = counters.get(template)
-        if counter is None:
-            counter = counters[template] = api_calls_by_endpoint.labels(route=template)
-        counter.inc()  # type: ignore[attr-defined]
 
     return bind
 

@@ -10,63 +10,104 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import orjson
 from fastapi import Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
+from starlette.types import Scope
 
-from plant_analytics.api.context import ApiContext
+from plant_analytics.api.context import ApiContext, run_sync
 from plant_analytics.api.formats import Format, RowsFactory, export_response
+from plant_analytics.ops.http import route_template
 
 CACHE_CONTROL = "private, max-age=60, must-revalidate"
 # column names from SQLAlchemy are str subclasses (quoted_name): orjson needs the option
 JSON_OPTIONS = orjson.OPT_NON_STR_KEYS
+# Cached entries are "<route template>\n<JSON body>" (see ``pack``); the marker in the key
+# keeps processes of an older layout (bodies only) from reading them during a rollout.
+ENTRY_LAYOUT = "r2"
+
+
+def scope_key(scope: Scope) -> str:
+    """The request's path and canonical query: parameters sorted, each name and value
+    percent-encoded (so ``?q=a%26b%3D1`` and ``?q=a&b=1`` never share a key)."""
+    items = sorted(parse_qsl(scope.get("query_string", b"").decode("latin-1"),
+                             keep_blank_values=True))
+    return f"{scope['path']}?{urlencode(items)}"
 
 
 def request_key(request: Request) -> str:
-    items = sorted(request.query_params.multi_items())
-    query = "&".join(f"{k}={v}" for k, v in items)
-    return f"{request.url.path}?{query}"
+    return scope_key(request.scope)
 
 
-def _etag(version: str, key: str) -> str:
+def cache_key(ctx: ApiContext, version: str, key: str) -> str:
+    return f"{ctx.database_tag}:{version}:{ENTRY_LAYOUT}:{key}"
+
+
+def pack(template: str, body: bytes) -> bytes:
+    return template.encode() + b"\n" + body
+
+
+def unpack(entry: bytes) -> tuple[str, bytes]:
+    template, _, body = entry.partition(b"\n")
+    return template.decode(), body
+
+
+def etag_of(version: str, key: str) -> str:
     digest = hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
     return f'W/"{version}-{digest}"'
 
 
-def _matches(request: Request, etag: str) -> bool:
-    header = request.headers.get("if-none-match")
+def etag_matches(header: str | None, etag: str) -> bool:
     if not header:
         return False
     candidates = {c.strip() for c in header.split(",")}
     return "*" in candidates or etag in candidates or etag.removeprefix("W/") in candidates
 
 
-def _headers(version: str, etag: str) -> dict[str, str]:
+def _matches(request: Request, etag: str) -> bool:
+    return etag_matches(request.headers.get("if-none-match"), etag)
+
+
+def version_headers(version: str, etag: str) -> dict[str, str]:
     return {"ETag": etag, "Cache-Control": CACHE_CONTROL, "X-Data-Version": version}
+
+
+def json_response(body: bytes, version: str, etag: str) -> Response:
+    """The response of a JSON route, built the same way by the slow and the fast path."""
+    return Response(body, media_type="application/json", headers=version_headers(version, etag))
+
+
+def not_modified(version: str, etag: str) -> Response:
+    return Response(status_code=304, headers=version_headers(version, etag))
 
 
 async def cached_json(
     request: Request, ctx: ApiContext, compute: Callable[[str], dict[str, Any]]
 ) -> Response:
-    """``compute(data_version)`` as JSON, from the cache when it can be, with ETag and 304."""
+    """``compute(data_version)`` as JSON, from the cache when it can be, with ETag and 304.
+
+    The cached entry also names the route template, which lets ``FastPathMiddleware`` serve
+    the next identical request without entering the routing (see api/fastpath.py).
+    """
     version = await ctx.versions.current()
     key = request_key(request)
-    etag = _etag(version, key)
-    headers = _headers(version, etag)
+    etag = etag_of(version, key)
     if _matches(request, etag):
-        return Response(status_code=304, headers=headers)
+        return not_modified(version, etag)
+    template = route_template(request.scope)
 
     async def produce() -> bytes:
-        return await run_in_threadpool(lambda: orjson.dumps(compute(version), option=JSON_OPTIONS))
+        return pack(template, await run_sync(lambda: orjson.dumps(compute(version),
+                                                                  option=JSON_OPTIONS)))
 
     if "no-cache" in request.headers.get("cache-control", ""):
-        body = await produce()
+        entry = await produce()
     else:
-        cache_key = f"{ctx.database_tag}:{version}:{key}"
-        body = await ctx.cache.get_or_compute(cache_key, produce, ctx.cache_ttl)
-    return Response(body, media_type="application/json", headers=headers)
+        entry = await ctx.cache.get_or_compute(cache_key(ctx, version, key), produce,
+                                               ctx.cache_ttl)
+    return json_response(unpack(entry)[1], version, etag)
 
 
 async def export(
@@ -79,8 +120,7 @@ async def export(
 ) -> Response:
     """Every row of a list as CSV, NDJSON or Parquet, with the same ETag rules as JSON."""
     version = await ctx.versions.current()
-    etag = _etag(version, request_key(request))
-    headers = _headers(version, etag)
+    etag = etag_of(version, request_key(request))
     if _matches(request, etag):
-        return Response(status_code=304, headers=headers)
-    return await export_response(fmt, columns, rows, filename, headers)
+        return not_modified(version, etag)
+    return await export_response(fmt, columns, rows, filename, version_headers(version, etag))

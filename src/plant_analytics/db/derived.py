@@ -32,6 +32,12 @@ def order_column(metric: str) -> str:
 
 
 ORDER_COLUMNS = tuple(order_column(c) for c in SUMMED_GENERATOR_COLUMNS)
+# PostgreSQL names are at most 63 characters.
+_SHORT = {
+    "nameplate_capacity_mw": "capacity",
+    "net_generation_mwh": "net_generation",
+    "ozone_season_net_generation_mwh": "ozone_generation",
+}
 
 plant_generator_total = sa.Table(
     "plant_generator_total",
@@ -50,7 +56,10 @@ plant_generator_total = sa.Table(
     *(sa.Column(c, sa.Integer, nullable=False) for c in ORDER_COLUMNS),
     sa.Index("ix_plant_generator_total_year_state_order", "data_year", "state",
              order_column("net_generation_mwh")),
-    *(sa.Index(f"ix_plant_generator_total_year_{c}", "data_year", c) for c in ORDER_COLUMNS),
+    *(
+        sa.Index(f"ix_plant_generator_total_year_{_SHORT[c]}_order", "data_year", order_column(c))
+        for c in SUMMED_GENERATOR_COLUMNS
+    ),
     sa.Index("ix_plant_generator_total_release", "release_id"),
     comment="Per data year, each plant's sums over its generators (derived from "
     "egrid_generator when it is loaded; see plant_analytics.db.derived).",

@@ -128,7 +128,9 @@ def _level_table(level: Level) -> sa.Table:
     for column, spec in specs.items():
         if column in BASE_COLUMNS or column == "id":
             continue
-        columns.append(sa.Column(column, _TYPES[spec.kind](), comment=spec.description[:250] or None))
+        columns.append(
+            sa.Column(column, _TYPES[spec.kind](), comment=spec.description[:250] or None)
+        )
     table = sa.Table(
         name,
         metadata,

@@ -12,7 +12,7 @@ come from this process's key store (the embedded ``all`` mode and tests).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, status
 
@@ -56,14 +56,19 @@ def configure_security(context: SecurityContext | None) -> None:
     _process_context = context
 
 
-def security_context(request: Request) -> SecurityContext:
+def security_context_of(app: Any) -> SecurityContext:
+    """The context of ``app`` (``app.state.security``), else the process's."""
     global _process_context
-    context = getattr(request.app.state, "security", None)
+    context = getattr(app.state, "security", None)
     if isinstance(context, SecurityContext):
         return context
     if _process_context is None:
         _process_context = local_security(get_settings())
     return _process_context
+
+
+def security_context(request: Request) -> SecurityContext:
+    return security_context_of(request.app)
 
 
 def unauthorized(detail: str, error: str = "invalid_token") -> Problem:

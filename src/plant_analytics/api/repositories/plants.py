@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -62,26 +63,40 @@ def top_from_generators(
     Read from ``plant_generator_total``, where those sums are kept at load time; a metric
     the table does not hold is summed from the generators.
     """
-    if metric not in SUMMED_GENERATOR_COLUMNS:
+    if metric not in SUMMED_GENERATOR_COLUMNS or set(filters.equals) - {"data_year", "state"} \
+            or filters.ranges or filters.name_contains or filters.bbox:
         return top_from_generator_rows(engine, filters, metric, limit)
-    totals = plant_generator_total
-    value = totals.c[metric]
-    extra = [totals.c[c] for c in ("net_generation_mwh", "nameplate_capacity_mw") if c != metric]
-    query = (
-        sa.select(
-            totals.c.plant_id_eia,
-            totals.c.plant_name,
-            totals.c.state,
-            totals.c.generator_count,
-            *extra,
-            value,
-        )
-        .where(*where(totals, filters))
-        .order_by(totals.c[order_column(metric)])  # descending, nulls last, then by name
-        .limit(limit)
-    )
+    states = filters.value("state")
+    query, names = _top_totals_query(metric, bool(states))
+    params: dict[str, Any] = {"year": filters.value("data_year")[0], "limit": limit}
+    if states:
+        params["states"] = list(states)
     with engine.connect() as conn:
-        return [dict(r) for r in conn.execute(query).mappings()]
+        return [dict(zip(names, row, strict=True)) for row in conn.execute(query, params)]
+
+
+@cache
+def _top_totals_query(metric: str, by_state: bool) -> tuple[sa.Select[Any], tuple[str, ...]]:
+    """Built once: the statement (and its compiled form, in the engine's cache) is reused."""
+    totals = plant_generator_total
+    names = (
+        "plant_id_eia",
+        "plant_name",
+        "state",
+        "generator_count",
+        *(c for c in ("net_generation_mwh", "nameplate_capacity_mw") if c != metric),
+        metric,
+    )
+    clauses = [totals.c.data_year == sa.bindparam("year")]
+    if by_state:
+        clauses.append(totals.c.state.in_(sa.bindparam("states", expanding=True)))
+    query = (
+        sa.select(*(totals.c[n] for n in names))
+        .where(*clauses)
+        .order_by(totals.c[order_column(metric)])  # descending, nulls last, then by name
+        .limit(sa.bindparam("limit"))
+    )
+    return query, names
 
 
 def top_from_generator_rows(

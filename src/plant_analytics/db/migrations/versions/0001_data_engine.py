@@ -1,7 +1,7 @@
 """data engine: level tables, releases, ingestion runs, rejected rows
 
 Revision ID: 0001_data_engine
-Revises: 
+Revises:
 Create Date: 2026-11-28 12:36:37.868518
 """
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
+
 revision: str = '0001_data_engine'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None

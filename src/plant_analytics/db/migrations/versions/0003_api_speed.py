@@ -21,6 +21,11 @@ depends_on: str | Sequence[str] | None = None
 
 SUMMED = ("nameplate_capacity_mw", "net_generation_mwh", "ozone_season_net_generation_mwh")
 ORDERS = tuple(f"{c}_order" for c in SUMMED)
+INDEXED_ORDERS = {  # index name: column (PostgreSQL names are at most 63 characters)
+    "ix_plant_generator_total_year_capacity_order": "nameplate_capacity_mw_order",
+    "ix_plant_generator_total_year_net_generation_order": "net_generation_mwh_order",
+    "ix_plant_generator_total_year_ozone_generation_order": "ozone_season_net_generation_mwh_order",
+}
 
 
 def upgrade() -> None:
@@ -49,13 +54,8 @@ def upgrade() -> None:
         ["data_year", "state", "net_generation_mwh_order"],
         unique=False,
     )
-    for column in ORDERS:
-        op.create_index(
-            f"ix_plant_generator_total_year_{column}",
-            "plant_generator_total",
-            ["data_year", column],
-            unique=False,
-        )
+    for name, column in INDEXED_ORDERS.items():
+        op.create_index(name, "plant_generator_total", ["data_year", column], unique=False)
     op.create_index(
         "ix_plant_generator_total_release", "plant_generator_total", ["release_id"], unique=False
     )
@@ -77,9 +77,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_plant_generator_total_release", table_name="plant_generator_total")
-    for column in ORDERS:
-        op.drop_index(
-            f"ix_plant_generator_total_year_{column}", table_name="plant_generator_total"
-        )
+    for name in INDEXED_ORDERS:
+        op.drop_index(name, table_name="plant_generator_total")
     op.drop_index("ix_plant_generator_total_year_state_order", table_name="plant_generator_total")
     op.drop_table("plant_generator_total")
