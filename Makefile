@@ -53,7 +53,7 @@ seed: migrate ## Load the bundled sample eGRID files
 
 .PHONY: up
 up: seed web-build ## Install, migrate, load the sample data, build the dashboard, run on http://localhost:8000
-	$(PA) serve --target all
+	@$(PA) serve --target all || [ $$? -eq 130 ]  # 130: stopped with Ctrl-C
 
 .PHONY: bench
 bench: bench-ingest ## Run every benchmark

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
@@ -18,7 +19,13 @@ from plant_analytics.ops.http import ObservabilityMiddleware
 from plant_analytics.ops.logging import configure_logging
 from plant_analytics.problems import install_problem_handlers
 from plant_analytics.settings import Settings, get_settings
-from plant_analytics.targets import ComponentStartError, Process, _optional_module, start
+from plant_analytics.targets import (
+    ComponentStartError,
+    Process,
+    _optional_module,
+    port_for,
+    start,
+)
 
 log = logging.getLogger(__name__)
 TITLE = "Plant Analytics"
@@ -95,11 +102,30 @@ def build_app(process: Process) -> ASGIApp:
                                    count_api_calls=process.has("api"))
 
 
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def serve(target: str, settings: Settings | None = None, host: str | None = None,
           port: int | None = None) -> int:
     """Run a target until SIGINT/SIGTERM; the exit status is 0 unless a component failed."""
     settings = settings or get_settings()
     configure_logging(target, settings.log_level)
+    bind_host, bind_port = host or settings.host, port or port_for(target, settings)
+    if not port_is_free(bind_host, bind_port):
+        log.error(
+            "port %d on %s is already in use (another Plant Analytics still running?): "
+            "stop it, or pick another port with --port",
+            bind_port,
+            bind_host,
+        )
+        return 1
     try:
         process = start(target, settings)
     except ComponentStartError as exc:

@@ -71,8 +71,12 @@ def api_router(
     """Every analytics route under ``/api/v1``; ``router.api_context`` holds its cache etc."""
     ctx = make_context(settings, engine=engine, cache=cache)
     router = APIRouter(dependencies=[Depends(binder(ctx))])
-    for module in (plants, generators, units, regions, aggregates, trends, reference):
+    modules = (plants, generators, units, regions, aggregates, trends, reference)
+    for module in modules:
         router.include_router(module.router, prefix=API_PREFIX)
+    ctx.fast_path_routes = fast_path_routes(
+        (route for module in modules for route in module.router.routes), API_PREFIX
+    )
     if include_ingestions:
         try:
             from plant_analytics.pipeline.api import router as ingestions_router

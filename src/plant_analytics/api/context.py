@@ -42,6 +42,11 @@ class ApiContext:
     # Route templates whose cached responses the fast path may serve: GET routes that any
     # authenticated user may call (set by ``api_router``; see api/fastpath.py).
     fast_path_routes: frozenset[str] = frozenset()
+    # SQLite is a file in this process: a query known to be small (an index range scan with
+    # a LIMIT) costs less run on the event loop than the hop to a thread and back. Only the
+    # routes that pass ``small=`` to ``cached_json`` use it; on PostgreSQL (network round
+    # trips) everything runs on threads.
+    inline_small_queries: bool = False
 
     def __post_init__(self) -> None:
         secret = self.settings.internal_secret.get_secret_value()
@@ -49,6 +54,7 @@ class ApiContext:
         url = self.engine.url.render_as_string(hide_password=True)
         self.database_tag = hashlib.sha256(url.encode()).hexdigest()[:8]
         self.cache_ttl = int(setting(self.settings, "cache_ttl_seconds", 3600))
+        self.inline_small_queries = self.engine.dialect.name == "sqlite"
 
 
 def binder(ctx: ApiContext):  # type: ignore[no-untyped-def]

@@ -78,10 +78,11 @@ async def computed_list(
     fmt: Format,
     compute: Callable[[str], dict[str, Any]],
     filename: str,
+    small: Callable[[str], bool] | None = None,
 ) -> Response:
     """A list computed whole (regions, aggregates, reference data), in any format."""
     if fmt is Format.JSON:
-        return await cached_json(request, ctx, compute)
+        return await cached_json(request, ctx, compute, small)
     version = await ctx.versions.current()
     rows: list[dict[str, Any]] = (await run_in_threadpool(compute, version))["data"]
     columns = _columns(rows)

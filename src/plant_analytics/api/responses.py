@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -32,9 +33,13 @@ ENTRY_LAYOUT = "r2"
 def scope_key(scope: Scope) -> str:
     """The request's path and canonical query: parameters sorted, each name and value
     percent-encoded (so ``?q=a%26b%3D1`` and ``?q=a&b=1`` never share a key)."""
-    items = sorted(parse_qsl(scope.get("query_string", b"").decode("latin-1"),
-                             keep_blank_values=True))
-    return f"{scope['path']}?{urlencode(items)}"
+    return _canonical(scope["path"], scope.get("query_string", b""))
+
+
+@lru_cache(maxsize=4096)
+def _canonical(path: str, query_string: bytes) -> str:
+    items = sorted(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+    return f"{path}?{urlencode(items)}"
 
 
 def request_key(request: Request) -> str:
@@ -84,12 +89,17 @@ def not_modified(version: str, etag: str) -> Response:
 
 
 async def cached_json(
-    request: Request, ctx: ApiContext, compute: Callable[[str], dict[str, Any]]
+    request: Request,
+    ctx: ApiContext,
+    compute: Callable[[str], dict[str, Any]],
+    small: Callable[[str], bool] | None = None,
 ) -> Response:
     """``compute(data_version)`` as JSON, from the cache when it can be, with ETag and 304.
 
     The cached entry also names the route template, which lets ``FastPathMiddleware`` serve
     the next identical request without entering the routing (see api/fastpath.py).
+    ``small(version)`` True: the computation is a bounded index lookup, run on the event loop
+    when the database allows it (``ApiContext.inline_small_queries``).
     """
     version = await ctx.versions.current()
     key = request_key(request)
@@ -98,9 +108,13 @@ async def cached_json(
         return not_modified(version, etag)
     template = route_template(request.scope)
 
+    def render() -> bytes:
+        return orjson.dumps(compute(version), option=JSON_OPTIONS)
+
     async def produce() -> bytes:
-        return pack(template, await run_sync(lambda: orjson.dumps(compute(version),
-                                                                  option=JSON_OPTIONS)))
+        if ctx.inline_small_queries and small is not None and small(version):
+            return pack(template, render())
+        return pack(template, await run_sync(render))
 
     if "no-cache" in request.headers.get("cache-control", ""):
         entry = await produce()

@@ -9,6 +9,7 @@ with file, sheet, row, column and reason; by default it rejects the file too, an
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from collections import Counter, defaultdict
@@ -94,9 +95,86 @@ def _parser(spec: ColumnSpec, shares: Shares) -> Callable[[Any], Any]:
         return _fast_number
     if spec.kind is Kind.SHARE and shares is Shares.FRACTION:
         return _fast_number
+    if spec.kind is Kind.TEXT:
+        return _fast_text
+    if spec.kind is Kind.INTEGER:
+        return _fast_integer
     in_percent = shares is Shares.PERCENT
     kind = spec.kind
     return lambda raw: parse_cell(raw, kind, shares_in_percent=in_percent)
+
+
+def _fast_text(raw: Any) -> str | None:
+    """``parse_cell(raw, Kind.TEXT)``, without the call for the common case: a string."""
+    if type(raw) is str:
+        return raw if raw and not raw.isspace() else None
+    return parse_cell(raw, Kind.TEXT)  # type: ignore[no-any-return]
+
+
+def _fast_integer(raw: Any) -> int | None:
+    """``parse_cell(raw, Kind.INTEGER)``, without the call for a whole double or a blank."""
+    if type(raw) is float and raw.is_integer():
+        return int(raw)
+    if raw == "" and type(raw) is str:
+        return None
+    return parse_cell(raw, Kind.INTEGER)  # type: ignore[no-any-return]
+
+
+# Column-wise forms of the parsers above: the same values, one C-level pass per column
+# where the column allows it. Each raises ValueProblem where its cell parser would.
+ColumnParser = Callable[[tuple[Any, ...]], "list[Any] | tuple[Any, ...]"]
+
+
+_BLANK_TO_NONE: dict[Any, None] = {"": None}
+_blank_to_none = _BLANK_TO_NONE.get  # blank_to_none(v, v): None for "", else v itself
+_FLOAT_OR_NONE = frozenset({float, type(None)})
+
+
+def _number_column(column: tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
+    try:
+        kinds = set(map(type, column))
+        if kinds == {float}:
+            if math.isfinite(sum(column)):
+                return column  # every cell a finite double: stored as it is
+        elif kinds <= {float, str}:
+            values = list(map(_blank_to_none, column, column))
+            # Doubles and blanks only, and finite (a NaN or infinity makes the sum one).
+            if _FLOAT_OR_NONE.issuperset(map(type, values)) and math.isfinite(
+                sum(filter(None, values))
+            ):
+                return values
+    except TypeError:  # an unhashable cell: the cell parser says what it is
+        pass
+    number = _fast_number
+    # A finite double is kept (x - x is 0.0 only for finite x); an empty cell is NULL;
+    # anything else goes through the cell parser, which refuses what it must.
+    return [
+        v if v.__class__ is float and v - v == 0.0 else None if v == "" else number(v)
+        for v in column
+    ]
+
+
+def _text_column(column: tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
+    if set(map(type, column)) == {str} and not any(map(str.isspace, column)):
+        return list(map(_blank_to_none, column, column))  # "" is NULL, the rest verbatim
+    return list(map(_fast_text, column))
+
+
+def _integer_column(column: tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
+    if set(map(type, column)) == {float} and all(map(float.is_integer, column)):
+        return list(map(int, column))
+    return list(map(_fast_integer, column))
+
+
+_COLUMN_PARSERS: dict[Callable[[Any], Any], ColumnParser] = {
+    _fast_number: _number_column,
+    _fast_text: _text_column,
+    _fast_integer: _integer_column,
+}
+
+
+def _column_parser(parser: Callable[[Any], Any]) -> ColumnParser:
+    return _COLUMN_PARSERS.get(parser) or (lambda column: list(map(parser, column)))
 
 
 def detect_level(codes: list[str], file: str, sheet: str | None) -> Level:
@@ -188,11 +266,14 @@ def parse_sheet(
 
     # Group rows by data year (several years may be stacked in one CSV).
     by_year: dict[int, list[int]] = defaultdict(list)
-    for index, row in enumerate(sheet.rows):
+    one_year = _single_year(sheet.rows, year_index, fixed_year or year)
+    if one_year is not None:  # the common case: every row of one (right) year
+        by_year[one_year] = list(range(len(sheet.rows)))
+    for index, row in enumerate(sheet.rows if one_year is None else ()):
         row_year: int | None = None
         if year_index is not None and year_index < len(row):
             try:
-                row_year = parse_cell(row[year_index], Kind.INTEGER)
+                row_year = _fast_integer(row[year_index])
             except ValueProblem as exc:
                 reject(
                     index,
@@ -303,7 +384,21 @@ def parse_sheet(
         key_column = key_codes[0] if key_codes else None
         records: list[tuple[Any, ...]] = []
         record_index: list[int] = []
-        for index in by_year[data_year]:
+        fast = _parse_columns(
+            sheet,
+            by_year[data_year],
+            len(norm_codes),
+            parsers,
+            mapped_idx,
+            extra_idx,
+            codes,
+            resolved_level,
+            col_pos,
+        )
+        if fast is not None:
+            records, record_index = fast
+        # The row-wise loop runs when some row has a problem: it finds and reports each one.
+        for index in by_year[data_year] if fast is None else ():
             raw = sheet.rows[index]
             if len(raw) < len(norm_codes):
                 raw = list(raw) + [None] * (len(norm_codes) - len(raw))
@@ -372,6 +467,27 @@ def parse_sheet(
     return ParseResult(datasets=datasets, problems=problems, rejected=rejected)
 
 
+def _single_year(rows: list[list[Any]], year_index: int | None, given: int | None) -> int | None:
+    """The data year when every row has the same, valid one (None: let the row loop decide).
+
+    ``given`` is the year the file states otherwise (sheet name, sequence code, --year);
+    the loop in :func:`parse_sheet` handles every other case and reports the problems.
+    """
+    if year_index is None:
+        return given or None
+    try:
+        cells = [row[year_index] for row in rows]
+        years = set(_integer_column(tuple(cells)))
+    except (IndexError, ValueProblem):
+        return None
+    if len(years) != 1:
+        return None
+    (found,) = years
+    if not found or (given and found != given):
+        return None
+    return found  # type: ignore[no-any-return]
+
+
 def _check_header(
     sheet: RawSheet,
     codes: list[str],
@@ -400,7 +516,107 @@ def _check_header(
                 )
 
 
+def _parse_columns(
+    sheet: RawSheet,
+    indexes: list[int],
+    width: int,
+    parsers: list[Callable[[Any], Any] | None],
+    mapped_idx: list[int],
+    extra_idx: list[int],
+    codes: list[str],
+    level: Level,
+    col_pos: dict[str, int],
+) -> tuple[list[tuple[Any, ...]], list[int]] | None:
+    """All rows of one year, parsed column by column; None when any row has a problem.
+
+    The common case (no bad cell, no missing key) costs one C-level pass per column
+    instead of a Python call per cell; on None the row-wise loop of :func:`parse_sheet`
+    runs and reports every problem with its row and column, exactly as before.
+    """
+    all_rows = sheet.rows
+    rows = all_rows if len(indexes) == len(all_rows) else [all_rows[i] for i in indexes]
+    if not rows:
+        return [], []
+    if any(len(r) < width for r in rows):
+        rows = [list(r) + [None] * (width - len(r)) if len(r) < width else r for r in rows]
+    columns = list(zip(*rows, strict=False))
+    try:
+        values = [
+            _column_parser(parsers[i])(columns[i])  # type: ignore[arg-type]
+            for i in mapped_idx
+        ]
+    except ValueProblem:
+        return None
+    keys = _record_keys(level, values, col_pos, len(rows))
+    if None in keys:
+        return None
+    if sheet.row_numbers is None:
+        first = sheet.first_data_row
+        numbers: list[int] = [first + i for i in indexes]
+    else:
+        row_numbers = sheet.row_numbers
+        numbers = [row_numbers[i] for i in indexes]
+    extras: list[str | None] | itertools.repeat[None]
+    if extra_idx:
+        extras = []
+        for raw in rows:
+            extra = {
+                codes[i]: raw_for_json(raw[i])
+                for i in extra_idx
+                if raw[i] is not None and raw[i] != ""
+            }
+            extras.append(json.dumps(extra) if extra else None)
+    else:
+        extras = itertools.repeat(None)
+    return list(zip(keys, numbers, extras, *values)), list(indexes)
+
+
+def _record_keys(
+    level: Level, values: list[Any], pos: dict[str, int], n: int
+) -> list[str | None]:
+    """:func:`_record_key` of every row, column by column."""
+
+    def get(column: str) -> list[str | None]:
+        if column not in pos:
+            return [None] * n
+        cells = values[pos[column]]
+        kinds = set(map(type, cells))
+        if kinds == {int}:
+            return list(map(str, cells))
+        if kinds == {str}:
+            stripped = list(map(str.strip, cells))
+            return list(map(_blank_to_none, stripped, stripped))
+        return list(map(_text_key, cells))
+
+    if level is Level.US:
+        return ["US"] * n
+    if level in REGION_KEY:
+        return get(REGION_KEY[level])
+    plant = get("plant_id_eia")
+    if level is Level.PLANT:
+        return plant
+    if level is Level.UNIT:
+        return [
+            f"{p}/{u}" if p and u else None for p, u in zip(plant, get("unit_id"), strict=True)
+        ]
+    out: list[str | None] = []
+    for p, g, s, name in zip(
+        plant, get("generator_id"), get("state"), get("plant_name"), strict=True
+    ):
+        if not g:
+            out.append(None)
+        elif p:
+            out.append(f"{p}/{g}")
+        elif s and name:
+            out.append(f"{s}/{name}/{g}")
+        else:
+            out.append(None)
+    return out
+
+
 def _text_key(value: Any) -> str | None:
+    if type(value) is int:
+        return str(value)
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():

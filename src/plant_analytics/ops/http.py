@@ -5,15 +5,17 @@ Pure ASGI (not ``BaseHTTPMiddleware``) so streaming responses stream and the cos
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import time
 import uuid
 from typing import Any
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from plant_analytics.ops.logging import request_id_var
+from plant_analytics.ops.logging import JsonFormatter, request_id_var
 from plant_analytics.ops.metrics import (
     api_calls_by_endpoint,
     http_request_duration_seconds,
@@ -57,6 +59,21 @@ class ObservabilityMiddleware:
         self.app = app
         self.service = service
         self.count_api_calls = count_api_calls
+        # (method, route template, status) -> the labelled children: ``labels()`` looks them
+        # up under a lock on every call. Bounded: templates and statuses are few.
+        self._children: dict[tuple[str, str, int], tuple[tuple[Any, ...], Any]] = {}
+
+    def _metric_children(self, method: str, route: str, status: int) -> tuple[tuple[Any, ...], Any]:
+        counters: list[Any] = [http_requests_total.labels(self.service, method, route, str(status))]
+        if self.count_api_calls and route.startswith("/api/"):
+            counters.append(api_calls_by_endpoint.labels(route))
+        children = (
+            tuple(counters),
+            http_request_duration_seconds.labels(self.service, method, route),
+        )
+        if len(self._children) < 10_000:
+            self._children[(method, route, status)] = children
+        return children
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -88,24 +105,80 @@ class ObservabilityMiddleware:
     def _record(self, scope: Scope, state: dict[str, Any], status: int, duration: float) -> None:
         method = scope["method"]
         route = route_template(scope)
-        http_requests_total.labels(self.service, method, route, str(status)).inc()
-        http_request_duration_seconds.labels(self.service, method, route).observe(duration)
-        if self.count_api_calls and route.startswith("/api/"):
-            api_calls_by_endpoint.labels(route).inc()
+        children = self._children.get((method, route, status))
+        if children is None:
+            children = self._metric_children(method, route, status)
+        for counter in children[0]:
+            counter.inc()
+        children[1].observe(duration)
+        if not access_log.isEnabledFor(logging.INFO):
+            return
         principal = state.get("principal")
-        access_log.info(
-            "%s %s %s",
-            method,
-            route,
-            status,
-            extra={
-                "request_id": state.get("request_id"),
-                "user": getattr(principal, "email", None),
-                "method": method,
-                "route": route,
-                "path": scope.get("path"),
-                "status": status,
-                "duration_ms": round(duration * 1000, 2),
-                "client": (scope.get("client") or (None,))[0],
-            },
-        )
+        fields = {
+            "request_id": state.get("request_id"),
+            "user": getattr(principal, "email", None),
+            "method": method,
+            "route": route,
+            "path": scope.get("path"),
+            "status": status,
+            "duration_ms": round(duration * 1000, 2),
+            "client": (scope.get("client") or (None,))[0],
+        }
+        handler = _json_handler()
+        if handler is not None:
+            _emit_access_line(handler, method, route, status, fields)
+        else:
+            access_log.info("%s %s %s", method, route, status, extra=fields)
+
+
+def _json_handler() -> logging.StreamHandler[Any] | None:
+    """The one handler an access line goes to when logging is as ``configure_logging`` sets
+    it (one JSON stream handler on the root, nothing in between); None otherwise (tests'
+    caplog, other handlers or filters), and the line goes through ``logging`` as usual."""
+    logger: logging.Logger | None = access_log
+    while logger is not None and logger is not logging.root:
+        if logger.handlers or logger.filters or not logger.propagate or logger.disabled:
+            return None
+        logger = logger.parent  # type: ignore[assignment]
+    root = logging.root
+    if len(root.handlers) != 1 or root.filters:
+        return None
+    handler = root.handlers[0]
+    if (
+        type(handler) is not logging.StreamHandler
+        or handler.filters
+        or handler.level > logging.INFO
+        or type(handler.formatter) is not JsonFormatter
+    ):
+        return None
+    return handler
+
+
+def _emit_access_line(
+    handler: logging.StreamHandler[Any], method: str, route: str, status: int,
+    fields: dict[str, Any],
+) -> None:
+    """The line ``JsonFormatter`` would write for ``access_log.info``, without building a
+    LogRecord (a third of the cost of a cached request). tests/ops checks they are equal."""
+    formatter: JsonFormatter = handler.formatter  # type: ignore[assignment]
+    entry: dict[str, Any] = {
+        "time": dt.datetime.fromtimestamp(time.time(), dt.UTC).isoformat(timespec="milliseconds"),
+        "level": "info",
+        "service": formatter.service,
+        "logger": access_log.name,
+        "message": f"{method} {route} {status}",
+    }
+    request_id = request_id_var.get()
+    if request_id:
+        entry["request_id"] = request_id
+    entry.update(fields)
+    line = orjson.dumps(entry, default=str).decode() + handler.terminator
+    handler.acquire()
+    try:
+        handler.stream.write(line)
+        handler.flush()
+    except Exception:  # noqa: BLE001 - as logging does: report, never fail the request
+        handler.release()
+        access_log.info("%s %s %s", method, route, status, extra=fields)
+        return
+    handler.release()

@@ -70,6 +70,14 @@ def loaded_years_at(engine: Engine, version: str) -> dict[str, list[int]]:
     return {level: list(y) for level, y in years.items()}
 
 
+def remembered_years(engine: Engine, version: str) -> dict[str, list[int]] | None:
+    """What ``loaded_years_at(engine, version)`` read, without querying; None if nothing yet."""
+    remembered = _years_by_version.get(engine)
+    if remembered is None or remembered[0] != version:
+        return None
+    return remembered[1]
+
+
 def release_by_id(engine: Engine, release_id: int) -> dict[str, Any] | None:
     query = sa.select(*(release.c[c] for c in RELEASE_COLUMNS)).where(release.c.id == release_id)
     with engine.connect() as conn:

@@ -107,6 +107,7 @@ async def top_plants(
         format,
         lambda v: service.top_plants(ctx.engine, year, filters, metric, limit, v),
         "top-plants",
+        small=lambda v: service.top_is_small(ctx.engine, year, v),
     )
 
 

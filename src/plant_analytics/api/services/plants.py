@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from plant_analytics.api.errors import invalid, not_found
 from plant_analytics.api.filters import Filters
 from plant_analytics.api.repositories import plants as repo
-from plant_analytics.api.repositories.releases import loaded_years_at
+from plant_analytics.api.repositories.releases import loaded_years_at, remembered_years
 from plant_analytics.api.services.aggregation import additive_columns, unit_of
 from plant_analytics.api.sorting import numeric_columns
 from plant_analytics.egrid.levels import Level
@@ -29,6 +29,22 @@ def validate_top_metric(metric: str) -> None:
         Level.GENERATOR
     ):
         raise invalid("metric", f"unknown metric {metric!r}; see /api/v1/metrics-catalog")
+
+
+def top_is_small(engine: Engine, year: int | None, version: str) -> bool:
+    """Whether ``top_plants`` is an index range scan of ``plant_generator_total`` (a year with
+    generators only), known without a query: False until the loaded years of ``version``
+    have been read once."""
+    years = remembered_years(engine, version)
+    if years is None:
+        return False
+    plant_years, generator_years = years.get("plant", []), years.get("generator", [])
+    if year is None:
+        candidates = plant_years + generator_years
+        if not candidates:
+            return False
+        year = max(candidates)
+    return year in generator_years and year not in plant_years
 
 
 def top_plants(
