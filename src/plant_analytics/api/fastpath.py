@@ -62,7 +62,7 @@ def fast_path_routes(routes: Iterable[Any], prefix: str) -> frozenset[str]:
         prefix + route.path
         for route in routes
         if isinstance(route, APIRoute)
-        and "GET" in route.methods
+        and "GET" in (route.methods or ())
         and not _needs_admin(route.dependant)
     )
 

@@ -119,8 +119,7 @@ async def cached_json(
     if "no-cache" in request.headers.get("cache-control", ""):
         entry = await produce()
     else:
-        entry = await ctx.cache.get_or_compute(cache_key(ctx, version, key), produce,
-                                               ctx.cache_ttl)
+        entry = await ctx.cache.get_or_compute(cache_key(ctx, version, key), produce, ctx.cache_ttl)
     return json_response(unpack(entry)[1], version, etag)
 
 

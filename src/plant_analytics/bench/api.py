@@ -88,9 +88,9 @@ async def floor_app(scope: Scope, receive: Receive, send: Send) -> None:
 def bench_api_app() -> Any:
     """The API app as the ``api`` component builds it, with in-process token verification."""
     from plant_analytics.api.app import create_api_app
-    from plant_analytics.security.deps import configure_security, local_security
     from plant_analytics.ops.http import ObservabilityMiddleware
     from plant_analytics.ops.logging import configure_logging
+    from plant_analytics.security.deps import configure_security, local_security
     from plant_analytics.settings import Settings
 
     settings = Settings()
@@ -247,7 +247,9 @@ def rotating_script(workdir: Path, token: str, port: int) -> Path:
 
 
 GATEWAY_NAME = "gateway -> api (microservices), cached"
-POSTGRES_URL = os.environ.get("PA_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+POSTGRES_URL = os.environ.get(
+    "PA_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("PA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 
 
@@ -265,7 +267,7 @@ class Microservices:
 
             with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-        except Exception as exc:  # noqa: BLE001 - cleanup; say so and go on
+        except Exception as exc:
             print(f"could not drop the bench database {self.database}: {exc}", file=sys.stderr)
         try:
             import redis
@@ -275,7 +277,7 @@ class Microservices:
             if keys:
                 client.delete(*keys)
             client.close()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             print(f"could not clean the bench's Redis keys: {exc}", file=sys.stderr)
 
 
@@ -292,13 +294,13 @@ def start_microservices(workdir: Path, env: dict[str, str], token: str) -> Micro
 
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"not run: no Redis at {REDIS_URL} ({exc})"
     database = f"pa_bench_{uuid.uuid4().hex[:10]}"
     try:
         with psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f'CREATE DATABASE "{database}"')
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return f"not run: no PostgreSQL at {POSTGRES_URL} ({exc})"
     url = make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
     prefix = f"pa-bench-{uuid.uuid4().hex[:8]}"
@@ -331,8 +333,10 @@ def start_microservices(workdir: Path, env: dict[str, str], token: str) -> Micro
                 services.processes.append(
                     subprocess.Popen(  # noqa: S603
                         [str(cli), "serve", "--target", name, "--port", str(ports[name])],
-                        env={**os.environ, **service_env}, cwd=REPO,
-                        stdout=log, stderr=subprocess.STDOUT,
+                        env={**os.environ, **service_env},
+                        cwd=REPO,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
                     )
                 )
         for name in ("auth", "api", "gateway"):
@@ -370,25 +374,33 @@ def machine() -> str:
 
 # Measured on this machine before the speed work (docs/benchmarks.md history, 2026-11-28):
 # token verified on every request, FastAPI on every request, the top query summing generators.
-BEFORE = "floor 16-20k req/s; cached 870-1,750; uncached 85-140; gateway not run"
+BEFORE = (
+    "floor 16-20k req/s, cached 870-1,750, uncached 85-140, gateway not run (earlier runs); "
+    "a run of the previous code just before the change (2026-11-28 13:05 UTC, without the "
+    "log line): floor 17,205, cached 1,198, uncached 118"
+)
 
 
 def _verdict(results: list[Result]) -> list[str]:
     floor, cached, uncached = (r.requests_per_second for r in results[:3])
+
+    def met(ok: bool) -> str:
+        return "**met**" if ok else "**not met**"
+
     lines = []
     if floor and cached:
-        met = cached >= 3 * NEST_CACHED and cached >= floor / 2
         lines.append(
-            f"- Cached: {cached:,.0f} req/s against >= {3 * NEST_CACHED:,.0f} and >= floor/2 "
-            f"({floor / 2:,.0f}): **{'met' if met else 'not met'}**"
-            + ("" if cached >= floor / 2 else f" (the floor is {floor / cached:.2f}x faster)")
-            + "."
+            f"- Cached >= {3 * NEST_CACHED:,.0f} req/s (3x NestJS): {cached:,.0f}, "
+            f"{met(cached >= 3 * NEST_CACHED)}."
+        )
+        lines.append(
+            f"- Cached within 2x of the floor (>= {floor / 2:,.0f}): the floor is "
+            f"{floor / cached:.2f}x faster, {met(cached >= floor / 2)}."
         )
     if uncached:
-        met = uncached >= 3 * NEST_UNCACHED
         lines.append(
-            f"- Uncached: {uncached:,.0f} req/s against >= {3 * NEST_UNCACHED:,.0f}: "
-            f"**{'met' if met else 'not met'}**."
+            f"- Uncached >= {3 * NEST_UNCACHED:,.0f} req/s (3x NestJS): {uncached:,.0f}, "
+            f"{met(uncached >= 3 * NEST_UNCACHED)} ({uncached / NEST_UNCACHED:.1f}x NestJS)."
         )
     return lines
 
@@ -427,6 +439,17 @@ def render(results: list[Result], seconds: int, connections: int, repeat: int = 
         )
     lines += ["", "Targets (issue 3: 3x the NestJS figures, cached within 2x of the floor):", ""]
     lines += _verdict(results)
+    gateway = results[3].requests_per_second if len(results) > 3 else None
+    cached = results[1].requests_per_second
+    if gateway and cached and gateway < cached / 10:
+        lines += [
+            "",
+            "The gateway row is the gateway's own cost: the API behind it answers these "
+            "requests in about 0.5-1.5 ms (its log lines' `duration_ms`), while each hop "
+            "through the gateway's forwarding (`gateway/proxy.py`, httpx) takes several ms; "
+            "the gateway's `/health` alone serves thousands of req/s. Open point for the "
+            "gateway (not changed here).",
+        ]
     lines += [
         "",
         "Cached: the same `" + TOP_PATH + "` repeated; the fast path (api/fastpath.py) "

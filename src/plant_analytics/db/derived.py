@@ -54,8 +54,12 @@ plant_generator_total = sa.Table(
     # state and ORISPL. Any filter (state, several states, none) keeps this relative order,
     # so "top N" is an index range scan that stops after N rows.
     *(sa.Column(c, sa.Integer, nullable=False) for c in ORDER_COLUMNS),
-    sa.Index("ix_plant_generator_total_year_state_order", "data_year", "state",
-             order_column("net_generation_mwh")),
+    sa.Index(
+        "ix_plant_generator_total_year_state_order",
+        "data_year",
+        "state",
+        order_column("net_generation_mwh"),
+    ),
     *(
         sa.Index(f"ix_plant_generator_total_year_{_SHORT[c]}_order", "data_year", order_column(c))
         for c in SUMMED_GENERATOR_COLUMNS
@@ -111,12 +115,10 @@ def plant_totals_select(data_year: int) -> sa.Select[tuple[object, ...]]:
 def refresh_plant_generator_totals(conn: Connection, data_year: int) -> None:
     table = plant_generator_total
     conn.execute(table.delete().where(table.c.data_year == data_year))
-    conn.execute(
-        table.insert().from_select(list(INSERT_COLUMNS), plant_totals_select(data_year))
-    )
+    conn.execute(table.insert().from_select(list(INSERT_COLUMNS), plant_totals_select(data_year)))
 
 
 def refresh_derived(conn: Connection, level: Level | str, data_year: int) -> None:
-    """Bring the derived tables in step with ``level``'s rows of ``data_year`` (same transaction)."""
+    """Bring the derived tables in step with ``level``'s rows of ``data_year``, in ``conn``."""
     if Level(level) is Level.GENERATOR:
         refresh_plant_generator_totals(conn, data_year)

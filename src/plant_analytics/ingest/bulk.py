@@ -67,11 +67,10 @@ def bulk_insert(
                 if binary:
                     copy.set_types(types)
                 write = copy.write_row
-                add = prefix.__add__
                 for start in range(0, len(rows), CHUNK):
                     chunk = rows[start : start + CHUNK]
-                    for row in map(add, chunk) if prefix else chunk:
-                        write(row)
+                    for row in chunk:
+                        write(prefix + tuple(row) if prefix else row)
                     if progress:
                         progress(len(chunk))
         return

@@ -568,12 +568,10 @@ def _parse_columns(
             extras.append(json.dumps(extra) if extra else None)
     else:
         extras = itertools.repeat(None)
-    return list(zip(keys, numbers, extras, *values)), list(indexes)
+    return list(zip(keys, numbers, extras, *values, strict=False)), list(indexes)
 
 
-def _record_keys(
-    level: Level, values: list[Any], pos: dict[str, int], n: int
-) -> list[str | None]:
+def _record_keys(level: Level, values: list[Any], pos: dict[str, int], n: int) -> list[str | None]:
     """:func:`_record_key` of every row, column by column."""
 
     def get(column: str) -> list[str | None]:
@@ -596,9 +594,7 @@ def _record_keys(
     if level is Level.PLANT:
         return plant
     if level is Level.UNIT:
-        return [
-            f"{p}/{u}" if p and u else None for p, u in zip(plant, get("unit_id"), strict=True)
-        ]
+        return [f"{p}/{u}" if p and u else None for p, u in zip(plant, get("unit_id"), strict=True)]
     out: list[str | None] = []
     for p, g, s, name in zip(
         plant, get("generator_id"), get("state"), get("plant_name"), strict=True

@@ -8,11 +8,14 @@ says so. A failed load leaves the data as it was; the run row records why.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import re
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +28,9 @@ from plant_analytics.db.tables import ingestion_run, level_table, rejected_row, 
 from plant_analytics.egrid.conventions import Shares
 from plant_analytics.egrid.levels import Level
 from plant_analytics.ingest.bulk import bulk_insert
-from plant_analytics.ingest.parse import Dataset, parse_sheet
+from plant_analytics.ingest.parse import Dataset, ParseResult, parse_sheet
 from plant_analytics.readers.model import InputError, Problem, RawSheet
-from plant_analytics.readers.xlsx_reader import read_file
+from plant_analytics.readers.xlsx_reader import WorkbookReading, open_file
 
 REVISION_PATTERN = re.compile(r"(?:^|[_\-\s])(rev\d+|v\d+)(?=[_\-\s.]|$)", re.IGNORECASE)
 ProgressFn = Callable[[str, int, int], None]
@@ -35,6 +38,34 @@ ProgressFn = Callable[[str, int, int], None]
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+_gc_lock = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector off while a file's cells are read, parsed and loaded.
+
+    Reading and parsing allocate a few million objects (cells, rows, records) and no
+    reference cycles; each automatic collection would traverse all of them again. The
+    collector is process-wide: concurrent loads keep it off until the last one ends.
+    """
+    global _gc_pauses, _gc_was_enabled
+    with _gc_lock:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 def sha256_of(path: Path) -> tuple[str, int]:
@@ -161,70 +192,29 @@ def ingest_file(
             )
     result = IngestResult(run_id=run_id, status="failed", file_name=name, sha256=sha)
     report = progress or (lambda _stage, _done, _total: None)
+    revision = options.revision or revision_from_name(name)
+    state: dict[str, Any] = {}  # "rejected" once the file is read (recorded if the load fails)
     try:
-        report("read", 0, 1)
-        sheets, notes = read_file(path, name)
-        result.notes.extend(notes)
-        report("read", 1, 1)
-        datasets: list[Dataset] = []
-        rejected: list[tuple[Problem, dict[str, Any]]] = []
-        sheets = _sheets_of_level(sheets, options.level, name)
-        for sheet in sheets:
-            parsed = parse_sheet(
-                sheet,
-                level=options.level if sheet.level_hint is None else None,
-                year=options.year,
-                shares=options.shares,
-                on_row_error=options.on_row_error,
-            )
-            result.problems.extend(parsed.problems)
-            rejected.extend(parsed.rejected)
-            datasets.extend(parsed.datasets)
-        _refuse_duplicate_datasets(datasets, name)
-        result.rejected = len(rejected)
-        if result.problems and options.on_row_error != "skip":
-            raise InputError(result.problems)
-        for dataset in datasets:
-            if dataset.unmapped:
-                result.notes.append(
-                    f"{dataset.file}{' ' + dataset.sheet if dataset.sheet else ''}: "
-                    f"{len(dataset.unmapped)} column(s) with no canonical name kept verbatim "
-                    f"in 'extra': {', '.join(dataset.unmapped[:10])}"
-                )
-        revision = options.revision or revision_from_name(name)
-        total_rows = sum(len(d.records) for d in datasets)
-        with engine.begin() as conn:
-            _lock(conn, datasets)
-            if _already_loaded(conn, datasets, sha):
-                result.status = "noop"
-                loaded = _current_release(conn, datasets[0]) if datasets else None
-                when = loaded["loaded_at"] if loaded else None
-                since = f", loaded {when:%Y-%m-%d %H:%M} UTC" if loaded and when else ""
-                result.message = (
-                    f"already loaded: {name} (sha256 {sha[:12]}) is the current release"
-                    + (f" #{loaded['id']}{since}" if loaded else "")
-                    + "; nothing changed"
-                )
-                result.datasets = [
-                    DatasetSummary(d.level.value, d.year, len(d.records), None) for d in datasets
-                ]
-            else:
-                done = 0
-
-                def advance(n: int) -> None:
-                    nonlocal done
-                    done += n
-                    report("load", done, total_rows)
-
-                for dataset in datasets:
-                    summary = _replace_dataset(
-                        conn, dataset, run_id, sha, size, revision, options, advance
+        with _gc_paused():  # millions of cells and records: the cyclic GC would rescan them
+            report("read", 0, 1)
+            opened = open_file(path, name)
+            overlapped: list[Dataset] | None = None
+            if isinstance(opened, WorkbookReading):
+                with opened as reading:
+                    overlapped = _load_overlapped(
+                        engine, reading, options, result, run_id, sha, size, revision, report, state
                     )
-                    result.datasets.append(summary)
-                report("load", total_rows, total_rows)
-                _record_rejected(conn, run_id, rejected)
-                result.status = "succeeded"
-                result.message = f"loaded {total_rows:,} rows from {name}"
+                    if overlapped is None:
+                        sheets, notes = reading.all()
+            else:
+                sheets, notes = opened
+            if overlapped is not None:
+                datasets = overlapped
+            else:
+                datasets = _load_sequential(
+                    engine, sheets, notes, options, result, run_id, sha, size, revision, report,
+                    state,
+                )  # fmt: skip
         if result.status == "succeeded":
             result.checks = _checks(engine, datasets, result)
     except InputError as exc:
@@ -232,7 +222,7 @@ def ingest_file(
         result.problems = exc.problems
         result.message = str(exc.problems[0]) if exc.problems else "the file cannot be loaded"
         with engine.begin() as conn:
-            _record_rejected(conn, run_id, rejected if "rejected" in locals() else [])
+            _record_rejected(conn, run_id, state.get("rejected", []))
     except Exception as exc:
         result.status = "failed"
         result.message = f"internal error while loading {name}: {exc!r}"
@@ -241,6 +231,195 @@ def ingest_file(
     result.seconds = time.perf_counter() - started
     _finish_run(engine, result, result.seconds)
     return result
+
+
+def _load_sequential(
+    engine: Engine,
+    sheets: list[RawSheet],
+    notes: list[str],
+    options: IngestOptions,
+    result: IngestResult,
+    run_id: int,
+    sha: str,
+    size: int,
+    revision: str | None,
+    report: ProgressFn,
+    state: dict[str, Any],
+) -> list[Dataset]:
+    """Read, then parse every sheet, then load them in one transaction (or say it is a no-op)."""
+    name = result.file_name
+    result.notes.extend(notes)
+    report("read", 1, 1)
+    datasets: list[Dataset] = []
+    rejected: list[tuple[Problem, dict[str, Any]]] = []
+    state["rejected"] = rejected
+    sheets = _sheets_of_level(sheets, options.level, name)
+    for sheet in sheets:
+        parsed = _parse(sheet, options)
+        result.problems.extend(parsed.problems)
+        rejected.extend(parsed.rejected)
+        datasets.extend(parsed.datasets)
+    _refuse_duplicate_datasets(datasets, name)
+    result.rejected = len(rejected)
+    if result.problems and options.on_row_error != "skip":
+        raise InputError(result.problems)
+    _note_unmapped(datasets, result)
+    total_rows = sum(len(d.records) for d in datasets)
+    with engine.begin() as conn:
+        _lock(conn, datasets)
+        if _already_loaded(conn, datasets, sha):
+            result.status = "noop"
+            loaded = _current_release(conn, datasets[0]) if datasets else None
+            when = loaded["loaded_at"] if loaded else None
+            since = f", loaded {when:%Y-%m-%d %H:%M} UTC" if loaded and when else ""
+            result.message = (
+                f"already loaded: {name} (sha256 {sha[:12]}) is the current release"
+                + (f" #{loaded['id']}{since}" if loaded else "")
+                + "; nothing changed"
+            )
+            result.datasets = [
+                DatasetSummary(d.level.value, d.year, len(d.records), None) for d in datasets
+            ]
+        else:
+            done = 0
+
+            def advance(n: int) -> None:
+                nonlocal done
+                done += n
+                report("load", done, total_rows)
+
+            for dataset in datasets:
+                summary = _replace_dataset(
+                    conn, dataset, run_id, sha, size, revision, options, advance
+                )
+                result.datasets.append(summary)
+            report("load", total_rows, total_rows)
+            _record_rejected(conn, run_id, rejected)
+            result.status = "succeeded"
+            result.message = f"loaded {total_rows:,} rows from {name}"
+    return datasets
+
+
+def _load_overlapped(
+    engine: Engine,
+    reading: WorkbookReading,
+    options: IngestOptions,
+    result: IngestResult,
+    run_id: int,
+    sha: str,
+    size: int,
+    revision: str | None,
+    report: ProgressFn,
+    state: dict[str, Any],
+) -> list[Dataset] | None:
+    """A workbook's sheets parsed and loaded as they are read, in the one transaction.
+
+    While the large sheets are still being read (in threads, see WorkbookReading), the
+    sheets already read are parsed and inserted. The outcome is that of
+    :func:`_load_sequential`: all or nothing, the same problems, notes, rejected rows and
+    the same first error (a read problem before a parse problem, sheets in workbook
+    order), because a problem stops further inserts and every outcome is gathered in
+    workbook order before the transaction commits. Returns None, having changed nothing,
+    where this does not apply (fewer than two sheets to load, two sheets of one level and
+    year, no sheet of ``--level``, or a file that may already be loaded): the caller
+    then goes the sequential way.
+    """
+    name = reading.name
+    selected = [
+        n for n in reading.names if options.level is None or reading.hints[n][0] is options.level
+    ]
+    keys = [reading.hints[n] for n in selected]
+    if len(selected) < 2 or len(set(keys)) != len(keys):
+        return None
+    with engine.begin() as conn:
+        # A workbook sheet holds the level and year of its name, or fails to parse.
+        _lock_keys(conn, keys)
+        if all(
+            (current := _current_release_of(conn, level, year)) is not None
+            and current["sha256"] == sha
+            for level, year in keys
+        ):
+            return None  # perhaps a no-op: decided, and said, the sequential way
+
+        parsed: dict[str, ParseResult | InputError] = {}
+        summaries: dict[str, list[DatasetSummary]] = {}
+        stop = False  # a problem: nothing more is inserted, the error is raised below
+        done = known = 0
+        reported_read = False
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            report("load", done, known)
+
+        for sheet_name in reading.as_completed(selected):
+            try:
+                sheet = reading.sheet(sheet_name)
+            except InputError:
+                break  # reading.all() below raises the first read problem in workbook order
+            if not reported_read:  # before the first write (see pipeline._progress_writer)
+                report("read", 1, 1)
+                reported_read = True
+            known += len(sheet.rows)
+            try:
+                outcome: ParseResult | InputError = _parse(sheet, options)
+            except InputError as exc:
+                outcome = exc
+            parsed[sheet_name] = outcome
+            if isinstance(outcome, InputError) or (
+                outcome.problems and options.on_row_error != "skip"
+            ):
+                stop = True
+            if not stop:
+                assert isinstance(outcome, ParseResult)
+                summaries[sheet_name] = [
+                    _replace_dataset(conn, d, run_id, sha, size, revision, options, advance)
+                    for d in outcome.datasets
+                ]
+        _, notes = reading.all()  # every data sheet read, or the first read problem
+        result.notes.extend(notes)
+        rejected: list[tuple[Problem, dict[str, Any]]] = []
+        state["rejected"] = rejected
+        datasets: list[Dataset] = []
+        for sheet_name in selected:
+            outcome = parsed[sheet_name]
+            if isinstance(outcome, InputError):
+                raise outcome
+            result.problems.extend(outcome.problems)
+            rejected.extend(outcome.rejected)
+            datasets.extend(outcome.datasets)
+        _refuse_duplicate_datasets(datasets, name)
+        result.rejected = len(rejected)
+        if result.problems and options.on_row_error != "skip":
+            raise InputError(result.problems)
+        _note_unmapped(datasets, result)
+        total_rows = sum(len(d.records) for d in datasets)
+        result.datasets = [s for n in selected for s in summaries[n]]
+        report("load", total_rows, total_rows)
+        _record_rejected(conn, run_id, rejected)
+        result.status = "succeeded"
+        result.message = f"loaded {total_rows:,} rows from {name}"
+    return datasets
+
+
+def _parse(sheet: RawSheet, options: IngestOptions) -> ParseResult:
+    return parse_sheet(
+        sheet,
+        level=options.level if sheet.level_hint is None else None,
+        year=options.year,
+        shares=options.shares,
+        on_row_error=options.on_row_error,
+    )
+
+
+def _note_unmapped(datasets: list[Dataset], result: IngestResult) -> None:
+    for dataset in datasets:
+        if dataset.unmapped:
+            result.notes.append(
+                f"{dataset.file}{' ' + dataset.sheet if dataset.sheet else ''}: "
+                f"{len(dataset.unmapped)} column(s) with no canonical name kept verbatim "
+                f"in 'extra': {', '.join(dataset.unmapped[:10])}"
+            )
 
 
 def _refuse_duplicate_datasets(datasets: list[Dataset], name: str) -> None:
@@ -280,19 +459,27 @@ def _checks(engine: Engine, datasets: list[Dataset], result: IngestResult) -> li
 
 def _lock(conn: Connection, datasets: list[Dataset]) -> None:
     """Serialise loads of the same level and year across workers (PostgreSQL)."""
+    _lock_keys(conn, [(d.level, d.year) for d in datasets])
+
+
+def _lock_keys(conn: Connection, keys: list[tuple[Level, int]]) -> None:
     if conn.dialect.name != "postgresql":
         return
-    for key in sorted({f"{d.level.value}:{d.year}" for d in datasets}):
+    for key in sorted({f"{level.value}:{year}" for level, year in keys}):
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
 
 
 def _current_release(conn: Connection, dataset: Dataset) -> dict[str, Any] | None:
+    return _current_release_of(conn, dataset.level, dataset.year)
+
+
+def _current_release_of(conn: Connection, level: Level, year: int) -> dict[str, Any] | None:
     row = (
         conn.execute(
             sa.select(release)
             .where(
-                release.c.level == dataset.level.value,
-                release.c.data_year == dataset.year,
+                release.c.level == level.value,
+                release.c.data_year == year,
                 release.c.superseded_at.is_(None),
             )
             .order_by(release.c.id.desc())
@@ -358,8 +545,8 @@ def _replace_dataset(
         )
     conn.execute(table.delete().where(table.c.data_year == dataset.year))
     columns = ["data_year", "release_id", "record_key", "source_row", "extra", *dataset.columns]
-    rows = [(dataset.year, release_id, *record) for record in dataset.records]
-    bulk_insert(conn, table, columns, rows, progress)
+    rows = dataset.records  # year and release go in once, as a prefix of every row
+    bulk_insert(conn, table, columns, rows, progress, prefix=(dataset.year, release_id))
     # Derived tables (db/derived.py) follow the rows just loaded, in this same transaction.
     from plant_analytics.db.derived import refresh_derived
 

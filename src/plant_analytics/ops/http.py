@@ -139,7 +139,7 @@ def _json_handler() -> logging.StreamHandler[Any] | None:
     while logger is not None and logger is not logging.root:
         if logger.handlers or logger.filters or not logger.propagate or logger.disabled:
             return None
-        logger = logger.parent  # type: ignore[assignment]
+        logger = logger.parent
     root = logging.root
     if len(root.handlers) != 1 or root.filters:
         return None
@@ -155,7 +155,10 @@ def _json_handler() -> logging.StreamHandler[Any] | None:
 
 
 def _emit_access_line(
-    handler: logging.StreamHandler[Any], method: str, route: str, status: int,
+    handler: logging.StreamHandler[Any],
+    method: str,
+    route: str,
+    status: int,
     fields: dict[str, Any],
 ) -> None:
     """The line ``JsonFormatter`` would write for ``access_log.info``, without building a
@@ -177,7 +180,7 @@ def _emit_access_line(
     try:
         handler.stream.write(line)
         handler.flush()
-    except Exception:  # noqa: BLE001 - as logging does: report, never fail the request
+    except Exception:
         handler.release()
         access_log.info("%s %s %s", method, route, status, extra=fields)
         return

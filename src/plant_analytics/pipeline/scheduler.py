@@ -8,7 +8,6 @@ once, by checksum; files whose run has finished are tidied into ``processed/`` o
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from typing import Any
 
@@ -52,17 +51,9 @@ def run(settings: Any, stop_event: threading.Event) -> None:
 
 
 def main() -> None:
-    from plant_analytics.settings import get_settings
+    from plant_analytics.pipeline.standalone import run_until_signalled
 
-    settings = get_settings()
-    logging.basicConfig(
-        level=getattr(settings, "log_level", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    run(settings, stop)
+    run_until_signalled(run, "scheduler")
 
 
 if __name__ == "__main__":

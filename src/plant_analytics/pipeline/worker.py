@@ -11,7 +11,6 @@ claimed, loaded through the data engine in one transaction, its file moved to
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 from typing import Any
@@ -105,17 +104,9 @@ def _idle_duties(pipeline: Pipeline) -> Any:
 
 
 def main() -> None:
-    from plant_analytics.settings import get_settings
+    from plant_analytics.pipeline.standalone import run_until_signalled
 
-    settings = get_settings()
-    logging.basicConfig(
-        level=getattr(settings, "log_level", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
-    run(settings, stop)
+    run_until_signalled(run, "worker")
 
 
 if __name__ == "__main__":

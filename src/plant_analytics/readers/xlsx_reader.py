@@ -108,9 +108,7 @@ class WorkbookReading:
         if workbook is None:
             workbook = python_calamine.CalamineWorkbook.from_path(str(self.path))
         try:
-            return workbook.get_sheet_by_name(sheet_name).to_python(  # type: ignore[no-any-return]
-                skip_empty_area=False
-            )
+            return workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
         finally:
             with self._lock:
                 self._handles.append(workbook)

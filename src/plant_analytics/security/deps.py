@@ -41,8 +41,10 @@ def remote_security(settings: Settings, require_gateway_signature: bool) -> Secu
     """Verify with the auth service's published JWKS (PA_AUTH_URL), cached."""
     from plant_analytics.pending_settings import setting
 
-    jwks = RemoteJwks(settings.auth_url.rstrip("/") + "/.well-known/jwks.json",
-                      ttl=setting(settings, "jwks_cache_seconds"))
+    jwks = RemoteJwks(
+        settings.auth_url.rstrip("/") + "/.well-known/jwks.json",
+        ttl=setting(settings, "jwks_cache_seconds"),
+    )
     verifier = TokenVerifier(jwks, settings.jwt_issuer, settings.jwt_audience)
     return SecurityContext(verifier, require_gateway_signature=require_gateway_signature)
 
@@ -73,7 +75,10 @@ def security_context(request: Request) -> SecurityContext:
 
 def unauthorized(detail: str, error: str = "invalid_token") -> Problem:
     return Problem(
-        status.HTTP_401_UNAUTHORIZED, detail, type_="unauthorized", title="Unauthorized",
+        status.HTTP_401_UNAUTHORIZED,
+        detail,
+        type_="unauthorized",
+        title="Unauthorized",
         headers={"WWW-Authenticate": f'Bearer error="{error}"'},
     )
 
@@ -84,8 +89,9 @@ def bearer_token(request: Request) -> str | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise unauthorized("the Authorization header must be: Bearer <access token>",
-                           "invalid_request")
+        raise unauthorized(
+            "the Authorization header must be: Bearer <access token>", "invalid_request"
+        )
     return token.strip()
 
 
@@ -98,8 +104,11 @@ async def require_principal(request: Request) -> Principal:
         raise unauthorized("this service only answers requests forwarded by the gateway")
     token = bearer_token(request)
     if token is None:
-        raise unauthorized("log in first: send Authorization: Bearer <access token> "
-                           "(POST /auth/login returns one)", "invalid_request")
+        raise unauthorized(
+            "log in first: send Authorization: Bearer <access token> "
+            "(POST /auth/login returns one)",
+            "invalid_request",
+        )
     try:
         principal = await context.verifier.verify(token)
     except InvalidTokenError as exc:
@@ -110,8 +119,12 @@ async def require_principal(request: Request) -> Principal:
 
 async def require_admin(principal: Annotated[Principal, Depends(require_principal)]) -> Principal:
     if not principal.is_admin:
-        raise Problem(status.HTTP_403_FORBIDDEN, "this needs the admin role",
-                      type_="forbidden", title="Forbidden")
+        raise Problem(
+            status.HTTP_403_FORBIDDEN,
+            "this needs the admin role",
+            type_="forbidden",
+            title="Forbidden",
+        )
     return principal
 
 

@@ -208,7 +208,8 @@ class TokenVerifier:
         # Pin the algorithm: never let the token choose (alg=none, HS256 with a public key).
         if header.get("alg") != ALGORITHM:
             raise InvalidTokenError(
-                f"tokens must be signed with {ALGORITHM}, not {header.get('alg')!r}")
+                f"tokens must be signed with {ALGORITHM}, not {header.get('alg')!r}"
+            )
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise InvalidTokenError("the token has no key id (kid)")

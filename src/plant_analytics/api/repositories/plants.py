@@ -63,8 +63,13 @@ def top_from_generators(
     Read from ``plant_generator_total``, where those sums are kept at load time; a metric
     the table does not hold is summed from the generators.
     """
-    if metric not in SUMMED_GENERATOR_COLUMNS or set(filters.equals) - {"data_year", "state"} \
-            or filters.ranges or filters.name_contains or filters.bbox:
+    if (
+        metric not in SUMMED_GENERATOR_COLUMNS
+        or set(filters.equals) - {"data_year", "state"}
+        or filters.ranges
+        or filters.name_contains
+        or filters.bbox
+    ):
         return top_from_generator_rows(engine, filters, metric, limit)
     states = filters.value("state")
     query, names = _top_totals_query(metric, bool(states))

@@ -188,3 +188,20 @@ class ObjectStore(Protocol):
     def find(self, sha256: str) -> StoredObject | None:
         """The object with this checksum, whichever prefix holds it."""
         ...
+
+
+class SpoolingStore:
+    """What every store shares: an upload is spooled (size-limited, hashed), then stored."""
+
+    spool_dir: Path | None
+
+    def put_spooled(self, spooled: Spooled, *, original_name: str, check: Check) -> StoredObject:
+        raise NotImplementedError
+
+    def put_stream(
+        self, stream: BinaryIO, *, original_name: str, max_bytes: int, check: Check
+    ) -> StoredObject:
+        name = sanitize_name(original_name)
+        return self.put_spooled(
+            spool(stream, self.spool_dir, max_bytes), original_name=name, check=check
+        )

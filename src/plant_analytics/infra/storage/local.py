@@ -13,23 +13,22 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import BinaryIO
 
 from plant_analytics.infra.storage.base import (
     PREFIXES,
     Check,
     ObjectNotFoundError,
     Spooled,
+    SpoolingStore,
     StorageError,
     StoredObject,
     check_key,
     key_for,
     sanitize_name,
-    spool,
 )
 
 
-class LocalStore:
+class LocalStore(SpoolingStore):
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         for part in (*PREFIXES, "meta", "tmp"):
@@ -46,14 +45,6 @@ class LocalStore:
 
     def _meta_path(self, sha256: str) -> Path:
         return self.root / "meta" / f"{sha256}.json"
-
-    def put_stream(
-        self, stream: BinaryIO, *, original_name: str, max_bytes: int, check: Check
-    ) -> StoredObject:
-        name = sanitize_name(original_name)
-        return self.put_spooled(
-            spool(stream, self.spool_dir, max_bytes), original_name=name, check=check
-        )
 
     def put_spooled(self, spooled: Spooled, *, original_name: str, check: Check) -> StoredObject:
         try:

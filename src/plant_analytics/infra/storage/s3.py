@@ -12,7 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from plant_analytics.infra.storage.base import (
     KEY_PATTERN,
@@ -20,16 +20,16 @@ from plant_analytics.infra.storage.base import (
     Check,
     ObjectNotFoundError,
     Spooled,
+    SpoolingStore,
     StorageError,
     StoredObject,
     check_key,
     key_for,
     sanitize_name,
-    spool,
 )
 
 
-class S3Store:
+class S3Store(SpoolingStore):
     def __init__(
         self,
         bucket: str,
@@ -73,14 +73,6 @@ class S3Store:
 
     def _store_key(self, object_key: str) -> str:
         return object_key[len(self.base) + 1 :] if self.base else object_key
-
-    def put_stream(
-        self, stream: BinaryIO, *, original_name: str, max_bytes: int, check: Check
-    ) -> StoredObject:
-        name = sanitize_name(original_name)
-        return self.put_spooled(
-            spool(stream, self.spool_dir, max_bytes), original_name=name, check=check
-        )
 
     def put_spooled(self, spooled: Spooled, *, original_name: str, check: Check) -> StoredObject:
         try:

@@ -41,7 +41,8 @@ def upgrade() -> None:
         *(sa.Column(c, sa.Double(), nullable=True) for c in SUMMED),
         *(sa.Column(c, sa.Integer(), nullable=False) for c in ORDERS),
         sa.ForeignKeyConstraint(
-            ["release_id"], ["release.id"],
+            ["release_id"],
+            ["release.id"],
             name=op.f("fk_plant_generator_total_release_id_release"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_plant_generator_total")),
