@@ -14,7 +14,6 @@ from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
 
 from plant_analytics.infra.cache import Cache, DataVersion
-from plant_analytics.pending_settings import setting
 from plant_analytics.settings import Settings
 
 T = TypeVar("T")
@@ -53,7 +52,7 @@ class ApiContext:
         self.cursor_key = hashlib.sha256(f"cursor:{secret}".encode()).digest()
         url = self.engine.url.render_as_string(hide_password=True)
         self.database_tag = hashlib.sha256(url.encode()).hexdigest()[:8]
-        self.cache_ttl = int(setting(self.settings, "cache_ttl_seconds", 3600))
+        self.cache_ttl = self.settings.cache_ttl_seconds
         self.inline_small_queries = self.engine.dialect.name == "sqlite"
 
 

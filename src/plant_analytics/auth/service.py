@@ -20,7 +20,6 @@ from plant_analytics.auth import repository as repo
 from plant_analytics.auth.keys import KeyStore, get_keystore
 from plant_analytics.auth.repository import UserRow
 from plant_analytics.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
-from plant_analytics.pending_settings import setting
 from plant_analytics.security.principal import Role
 from plant_analytics.settings import (
     DEFAULT_ADMIN_PASSWORD,
@@ -84,8 +83,8 @@ class LoginPolicy:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LoginPolicy:
-        return cls(max_failures=int(setting(settings, "login_max_failures")),
-                   lockout_seconds=int(setting(settings, "login_lockout_seconds")))
+        return cls(max_failures=settings.login_max_failures,
+                   lockout_seconds=settings.login_lockout_seconds)
 
 
 @dataclass(frozen=True)

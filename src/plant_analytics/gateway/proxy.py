@@ -1,4 +1,5 @@
-"""Forwarding to the auth and API services: pooled connections, responses streamed through.
+"""Forwarding to the auth and API services: pooled keep-alive connections (gateway/http11.py),
+small answers passed on whole, large or slow ones streamed through.
 
 Requests to the API are signed (security/gateway_signature.py), which is what lets the API
 refuse anything that did not come this way.
@@ -8,11 +9,11 @@ from __future__ import annotations
 
 import logging
 
-import httpx
 from fastapi import Request
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
+from plant_analytics.gateway.http11 import Http11Pool, UpstreamError, UpstreamTimeout
 from plant_analytics.problems import problem_response
 from plant_analytics.security.gateway_signature import signature_headers
 
@@ -20,16 +21,14 @@ HOP_BY_HOP = frozenset({
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
     "trailers", "transfer-encoding", "upgrade", "host", "content-length",
 })
+_HOP_BY_HOP_BYTES = frozenset(name.encode() for name in HOP_BY_HOP)
+_RESPONSE_DROPPED = frozenset(
+    {name.encode() for name in HOP_BY_HOP - {"content-length"}} | {b"x-request-id"})
 log = logging.getLogger(__name__)
 
 
-def new_client(max_connections: int = 200) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
-        limits=httpx.Limits(max_connections=max_connections,
-                            max_keepalive_connections=max_connections),
-        timeout=httpx.Timeout(60.0, connect=5.0),
-        follow_redirects=False,
-    )
+def new_client(max_connections: int = 200) -> Http11Pool:
+    return Http11Pool(max_connections=max_connections, connect_timeout=5.0, read_timeout=60.0)
 
 
 class Upstream:
@@ -40,49 +39,65 @@ class Upstream:
         self.secret = secret  # set: sign forwarded requests (the API)
         self.max_body_bytes = max_body_bytes
 
-    async def forward(self, request: Request, client: httpx.AsyncClient) -> Response:
-        request_id = request.scope.get("state", {}).get("request_id", "")
-        path_qs = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        headers = [
-            (k, v) for k, v in request.headers.items()
-            if k not in HOP_BY_HOP and not k.startswith("x-pa-gateway-") and k != "x-request-id"
-        ]
+    async def forward(self, request: Request, client: Http11Pool) -> Response:
+        scope = request.scope
+        request_id = scope.get("state", {}).get("request_id", "")
+        path = scope["path"]
+        query = scope.get("query_string", b"").decode("latin-1")
+        path_qs = path + (f"?{query}" if query else "")
+        method = scope["method"]
+        headers: list[tuple[str, str]] = []
+        previous = authorization = None
+        host = ""
+        for raw_name, raw_value in scope["headers"]:
+            if raw_name == b"x-forwarded-for" and previous is None:
+                previous = raw_value.decode("latin-1")
+            elif raw_name == b"host":
+                host = raw_value.decode("latin-1")
+                continue
+            elif raw_name == b"authorization" and authorization is None:
+                authorization = raw_value.decode("latin-1")
+            if raw_name in _HOP_BY_HOP_BYTES or raw_name == b"x-request-id" \
+                    or raw_name.startswith(b"x-pa-gateway-"):
+                continue
+            headers.append((raw_name.decode("latin-1"), raw_value.decode("latin-1")))
         client_host = request.client.host if request.client else ""
-        previous = request.headers.get("x-forwarded-for")
         headers += [
             ("x-request-id", request_id),
             ("x-forwarded-for", f"{previous}, {client_host}" if previous else client_host),
-            ("x-forwarded-proto", request.url.scheme),
-            ("x-forwarded-host", request.headers.get("host", "")),
+            ("x-forwarded-proto", scope.get("scheme", "http")),
+            ("x-forwarded-host", host),
         ]
         body = await request.body()
         if len(body) > self.max_body_bytes:
             return problem_response(413, f"the request body exceeds {self.max_body_bytes} bytes")
         if self.secret is not None:
             headers += list(signature_headers(
-                self.secret, request.method, path_qs, request_id, body,
-                request.headers.get("authorization", "")).items())
-        upstream = client.build_request(request.method, self.base_url + path_qs,
-                                        headers=headers, content=body)
+                self.secret, method, path_qs, request_id, body, authorization or "").items())
         try:
-            response = await client.send(upstream, stream=True)
-        except httpx.TimeoutException:
+            response = await client.request(method, self.base_url + path_qs, headers, body)
+        except UpstreamTimeout:
             log.warning("%s timed out", self.name)
             return problem_response(504, f"the {self.name} service did not answer in time",
                                     type_="upstream-timeout")
-        except httpx.TransportError as exc:
+        except UpstreamError as exc:
             log.warning("%s unreachable at %s: %s", self.name, self.base_url, exc)
             return problem_response(
                 502, f"the {self.name} service is not reachable; try again shortly",
                 type_="upstream-unavailable")
-        response_headers = [
-            (k, v) for k, v in response.headers.multi_items()
-            if k.lower() not in HOP_BY_HOP - {"content-length"} and k.lower() != "x-request-id"
-        ]
+        raw_headers = [(k, v) for k, v in response.headers if k not in _RESPONSE_DROPPED]
+        if response.body is not None:
+            answer = Response(status_code=response.status)
+            if response.status >= 200 and response.status not in (204, 304) \
+                    and not any(k == b"content-length" for k, _ in raw_headers):
+                raw_headers.append((b"content-length", str(len(response.body)).encode()))
+            answer.body = response.body
+            answer.raw_headers = raw_headers
+            return answer
+        assert response.stream is not None
         streamed = StreamingResponse(
-            response.aiter_raw(), status_code=response.status_code,
+            response.stream, status_code=response.status,
             background=BackgroundTask(response.aclose),
         )
-        streamed.raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1"))
-                                for k, v in response_headers]
+        streamed.raw_headers = raw_headers
         return streamed

@@ -4,6 +4,11 @@ The sliding window counter weighs the previous fixed window by how much of it st
 the last 60 s: smooth like a sliding log, at the cost of two integers per key. In Redis one
 Lua script reads and increments atomically. If Redis fails, the limiter falls back to memory
 (per replica) and says so in the log, rather than refusing or letting everything through.
+
+A request counts against several keys (its IP, its user, login's own budget): ``hit_many``
+checks them all in one Redis round trip (one pipelined EVALSHA per key, each key in its own
+hash slot as before, so it stays valid on Redis Cluster), with the same result as calling
+``hit`` for each in turn.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import math
 import threading
 import time
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Protocol
 
 log = logging.getLogger(__name__)
@@ -43,6 +49,9 @@ def _decide(allowed: bool, limit: int, current: int, previous: int, elapsed: flo
 class RateLimiter(Protocol):
     async def hit(self, key: str, limit: int, window: int = 60) -> Decision: ...
 
+    async def hit_many(self, hits: Sequence[tuple[str, int]], window: int = 60
+                       ) -> list[Decision]: ...
+
 
 class MemoryRateLimiter:
     def __init__(self, max_keys: int = 100_000) -> None:
@@ -72,6 +81,11 @@ class MemoryRateLimiter:
     async def hit(self, key: str, limit: int, window: int = 60) -> Decision:
         return self.hit_sync(key, limit, window)
 
+    async def hit_many(self, hits: Sequence[tuple[str, int]], window: int = 60
+                       ) -> list[Decision]:
+        now = time.time()
+        return [self.hit_sync(key, limit, window, now) for key, limit in hits]
+
 
 SLIDING_WINDOW_LUA = """
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -99,24 +113,48 @@ class RedisRateLimiter:
         self._failing = False
 
     async def hit(self, key: str, limit: int, window: int = 60) -> Decision:
+        return (await self.hit_many([(key, limit)], window))[0]
+
+    async def hit_many(self, hits: Sequence[tuple[str, int]], window: int = 60
+                       ) -> list[Decision]:
         now = time.time()
         number = int(now // window)
         elapsed = now - number * window
-        base = f"{self.prefix}:ratelimit:{{{key}}}"  # one hash slot per key (Redis Cluster)
         try:
-            allowed, current, previous = await self.script(
-                keys=[f"{base}:{number}", f"{base}:{number - 1}"],
-                args=[limit, window, elapsed],
-            )
+            replies = await self._evaluate(hits, number, window, elapsed)
         except Exception as exc:  # Redis down or slow: limit per replica rather than fail
             if not self._failing:
                 log.warning("rate limits fall back to memory: Redis failed (%s)", exc)
                 self._failing = True
-            return self.fallback.hit_sync(key, limit, window, now)
+            return [self.fallback.hit_sync(key, limit, window, now) for key, limit in hits]
         if self._failing:
             log.info("rate limits are shared through Redis again")
             self._failing = False
-        return _decide(bool(allowed), limit, int(current), int(previous), elapsed, window)
+        return [
+            _decide(bool(allowed), limit, int(current), int(previous), elapsed, window)
+            for (_key, limit), (allowed, current, previous) in zip(hits, replies, strict=True)
+        ]
+
+    async def _evaluate(self, hits: Sequence[tuple[str, int]], number: int, window: int,
+                        elapsed: float) -> list[list[int]]:
+        """The script's reply for each hit, in order, in one round trip."""
+        from redis.exceptions import NoScriptError
+
+        for attempt in (1, 2):
+            pipe = self.client.pipeline(transaction=False)
+            for key, limit in hits:
+                base = f"{self.prefix}:ratelimit:{{{key}}}"  # one hash slot per key (Cluster)
+                pipe.evalsha(self.script.sha, 2, f"{base}:{number}", f"{base}:{number - 1}",
+                             limit, window, elapsed)
+            replies = await pipe.execute(raise_on_error=False)
+            if attempt == 1 and any(isinstance(r, NoScriptError) for r in replies):
+                await self.client.script_load(SLIDING_WINDOW_LUA)  # a restarted Redis
+                continue
+            for reply in replies:
+                if isinstance(reply, Exception):
+                    raise reply
+            return replies
+        raise AssertionError("unreachable")
 
     async def close(self) -> None:
         await self.client.aclose()

@@ -39,11 +39,10 @@ def local_security(settings: Settings) -> SecurityContext:
 
 def remote_security(settings: Settings, require_gateway_signature: bool) -> SecurityContext:
     """Verify with the auth service's published JWKS (PA_AUTH_URL), cached."""
-    from plant_analytics.pending_settings import setting
 
     jwks = RemoteJwks(
         settings.auth_url.rstrip("/") + "/.well-known/jwks.json",
-        ttl=setting(settings, "jwks_cache_seconds"),
+        ttl=settings.jwks_cache_seconds,
     )
     verifier = TokenVerifier(jwks, settings.jwt_issuer, settings.jwt_audience)
     return SecurityContext(verifier, require_gateway_signature=require_gateway_signature)

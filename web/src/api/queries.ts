@@ -1,5 +1,5 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, authFetch, unwrap } from "./client";
+import { api, unwrap } from "./client";
 import type { Row } from "../lib/export";
 
 // Every call the dashboard makes, as TanStack Query hooks. Paths and parameters are checked against the
@@ -210,21 +210,28 @@ export type DataPath = "/api/v1/plants" | "/api/v1/generators" | "/api/v1/units"
 // ---- admin ----
 
 export const RUN_FINISHED = ["succeeded", "noop", "failed"];
-// The ingestion routes go through authFetch: the backend's OpenAPI document lists them as
-// /api/v1/api/v1/ingestions (a doubled prefix, reported), and their list is {items, next_cursor}, not {data, meta}.
+// The ingestion list is {items, next_cursor} (runs are the pipeline's own resource); asList reads both shapes.
 
 export function useIngestions(poll: boolean) {
   return useQuery({
     queryKey: ["ingestions"],
-    queryFn: async () => asList(await (await authFetch("/api/v1/ingestions")).json()),
+    queryFn: async () => asList(unwrap(await api.GET("/api/v1/ingestions"))),
     refetchInterval: poll ? 1000 : false,
   });
 }
 
 export function useIngestion(id: string | null) {
+  const queryClient = useQueryClient();
   return useQuery({
     queryKey: ["ingestion", id],
-    queryFn: async () => (await (await authFetch(`/api/v1/ingestions/${Number(id)}`)).json()) as Row,
+    queryFn: async () => {
+      const run = unwrap(await api.GET("/api/v1/ingestions/{run_id}", { params: { path: { run_id: Number(id) } } })) as Row;
+      if (RUN_FINISHED.includes(String(run.status ?? ""))) {
+        // the run list, the loaded years and every cached view now have news
+        void queryClient.invalidateQueries({ predicate: (query) => query.queryKey[0] !== "ingestion" });
+      }
+      return run;
+    },
     enabled: id !== null,
     refetchInterval: (query) => {
       const status = String((query.state.data as Row | undefined)?.status ?? "");
@@ -239,8 +246,10 @@ export function useUpload() {
     mutationFn: async (file: File) => {
       const body = new FormData();
       body.append("file", file);
-      const response = await authFetch("/api/v1/ingestions", { method: "POST", body });
-      return (await response.json()) as Row;
+      // multipart: the form is sent as it is, not serialised as JSON
+      return unwrap(
+        await api.POST("/api/v1/ingestions", { body: body as never, bodySerializer: (form: unknown) => form as FormData }),
+      ) as Row;
     },
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["ingestions"] }),
   });

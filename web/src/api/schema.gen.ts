@@ -38,41 +38,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/api/v1/ingestions": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List ingestion runs, newest first */
-        get: operations["list_ingestions_api_v1_api_v1_ingestions_get"];
-        put?: never;
-        /** Upload an eGRID file; returns the run that loads it */
-        post: operations["upload_api_v1_api_v1_ingestions_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/api/v1/ingestions/{run_id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** One ingestion run: status, progress, counts and errors */
-        get: operations["get_ingestion_api_v1_api_v1_ingestions__run_id__get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/generators": {
         parameters: {
             query?: never;
@@ -85,6 +50,41 @@ export interface paths {
          * @description Same conventions as /plants. In the 2023 six-column extract generators have no ORISPL: `plant_id_eia` is null and `plant_name` + `state` name the plant.
          */
         get: operations["list_generators_api_v1_generators_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ingestions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List ingestion runs, newest first */
+        get: operations["list_ingestions_api_v1_ingestions_get"];
+        put?: never;
+        /** Upload an eGRID file; returns the run that loads it */
+        post: operations["upload_api_v1_ingestions_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ingestions/{run_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One ingestion run: status, progress, counts and errors */
+        get: operations["get_ingestion_api_v1_ingestions__run_id__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1406,109 +1406,6 @@ export interface operations {
             };
         };
     };
-    list_ingestions_api_v1_api_v1_ingestions_get: {
-        parameters: {
-            query?: {
-                /** @description next_cursor of the previous page. */
-                cursor?: string | null;
-                limit?: number;
-                /** @description Filter; repeatable. */
-                status?: string[] | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
-    upload_api_v1_api_v1_ingestions_post: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "multipart/form-data": {
-                    /**
-                     * Format: binary
-                     * @description An eGRID workbook (.xlsx) or CSV extract.
-                     */
-                    file: string;
-                    /** @description Level, where the file cannot tell (CSV extracts). */
-                    level?: string;
-                    revision?: string;
-                    /** @description Load the valid rows, keep the bad ones with reasons. */
-                    skip_bad_rows?: boolean;
-                    /** @description Data year, where the file cannot tell. */
-                    year?: number;
-                };
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            202: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-        };
-    };
-    get_ingestion_api_v1_api_v1_ingestions__run_id__get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                run_id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
     list_generators_api_v1_generators_get: {
         parameters: {
             query?: {
@@ -1592,6 +1489,109 @@ export interface operations {
                      *     }
                      */
                     "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    list_ingestions_api_v1_ingestions_get: {
+        parameters: {
+            query?: {
+                /** @description next_cursor of the previous page. */
+                cursor?: string | null;
+                limit?: number;
+                /** @description Filter; repeatable. */
+                status?: string[] | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    upload_api_v1_ingestions_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description An eGRID workbook (.xlsx) or CSV extract.
+                     */
+                    file: string;
+                    /** @description Level, where the file cannot tell (CSV extracts). */
+                    level?: string;
+                    revision?: string;
+                    /** @description Load the valid rows, keep the bad ones with reasons. */
+                    skip_bad_rows?: boolean;
+                    /** @description Data year, where the file cannot tell. */
+                    year?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+        };
+    };
+    get_ingestion_api_v1_ingestions__run_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

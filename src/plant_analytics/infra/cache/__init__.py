@@ -10,7 +10,6 @@ from plant_analytics.infra.cache.base import DEFAULT_TTL_SECONDS, Cache, Compute
 from plant_analytics.infra.cache.memory import MemoryCache
 from plant_analytics.infra.cache.redis import RedisCache
 from plant_analytics.infra.cache.version import DataVersion, forget_data_versions
-from plant_analytics.pending_settings import setting
 from plant_analytics.settings import Settings
 
 __all__ = [
@@ -28,9 +27,9 @@ __all__ = [
 def get_cache(settings: Settings) -> Cache:
     """A new cache for this process: Redis if configured, else an in-memory one."""
     if settings.redis_url:
-        prefix = f"{setting(settings, 'redis_key_prefix')}:cache:"
+        prefix = f"{settings.redis_key_prefix}:cache:"
         return RedisCache(settings.redis_url, prefix=prefix)
-    return MemoryCache(max_entries=setting(settings, "cache_max_entries", 10_000))
+    return MemoryCache(max_entries=settings.cache_max_entries)
 
 
 def notify_release_loaded(settings: Settings | None = None) -> None:
