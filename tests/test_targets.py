@@ -40,10 +40,21 @@ def test_list_targets() -> None:
 
 
 def test_a_failing_component_stops_the_process_and_is_named(tmp_path: Path) -> None:
-    env = {**os.environ, "PA_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
-           "PA_STARTUP_TIMEOUT_SECONDS": "1", "PA_DATA_DIR": str(tmp_path), "PA_ENV": "test"}
-    result = subprocess.run([str(CLI), "serve", "--target", "auth", "--port", "1"], env=env,
-                            capture_output=True, text=True, timeout=60, check=False)
+    env = {
+        **os.environ,
+        "PA_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
+        "PA_STARTUP_TIMEOUT_SECONDS": "1",
+        "PA_DATA_DIR": str(tmp_path),
+        "PA_ENV": "test",
+    }
+    result = subprocess.run(
+        [str(CLI), "serve", "--target", "auth", "--port", "1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 1
     assert "component 'database' failed to start" in result.stderr
 
@@ -51,15 +62,17 @@ def test_a_failing_component_stops_the_process_and_is_named(tmp_path: Path) -> N
 def test_production_refuses_to_generate_keys_naming_the_component(
     sqlite_engine: Engine, tmp_path: Path
 ) -> None:
-    settings = settings_for(sqlite_engine, tmp_path, env="production",
-                            admin_password="a-real-password")
+    settings = settings_for(
+        sqlite_engine, tmp_path, env="production", admin_password="a-real-password"
+    )
     with pytest.raises(ComponentStartError, match="signing-keys") as failure:
         targets.start("auth", settings)
     assert "PA_SIGNING_KEY_FILE" in failure.value.reason
 
 
-def test_worker_and_scheduler_run_as_threads_and_stop(sqlite_engine: Engine, tmp_path: Path,
-                                                      stub_api: None) -> None:
+def test_worker_and_scheduler_run_as_threads_and_stop(
+    sqlite_engine: Engine, tmp_path: Path, stub_api: None
+) -> None:
     with running("all", settings_for(sqlite_engine, tmp_path)) as (client, process):
         names = {t.name for t in threading.enumerate()}
         assert {"pa-worker", "pa-scheduler"} <= names
@@ -68,8 +81,9 @@ def test_worker_and_scheduler_run_as_threads_and_stop(sqlite_engine: Engine, tmp
     assert all(s.thread is not None and not s.thread.is_alive() for s in process.background)
 
 
-def test_a_crashing_background_component_is_reported(sqlite_engine: Engine, tmp_path: Path,
-                                                     stub_api: None) -> None:
+def test_a_crashing_background_component_is_reported(
+    sqlite_engine: Engine, tmp_path: Path, stub_api: None
+) -> None:
     process = targets.start("worker", settings_for(sqlite_engine, tmp_path))
     failed: list[str] = []
     process.on_failure = lambda name, _exc: failed.append(name)

@@ -23,8 +23,11 @@ PA = str(Path(sys.executable).parent / "plant-analytics")
 DATABASE = "plant_analytics"
 SERVER_URL = os.environ.get("PA_DEV_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 TARGETS: dict[str, dict[str, str]] = {
-    "auth": {}, "api": {}, "gateway": {},
-    "worker": {"PA_OPS_PORT": "9101"}, "scheduler": {"PA_OPS_PORT": "9102"},
+    "auth": {},
+    "api": {},
+    "gateway": {},
+    "worker": {"PA_OPS_PORT": "9101"},
+    "scheduler": {"PA_OPS_PORT": "9102"},
 }
 COLOURS = {"auth": 35, "api": 34, "gateway": 32, "worker": 33, "scheduler": 36}
 
@@ -85,13 +88,20 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     for name, extra in TARGETS.items():
         processes[name] = subprocess.Popen(  # noqa: S603 - our own CLI
-            [PA, "serve", "--target", name], env={**env, **extra},
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+            [PA, "serve", "--target", name],
+            env={**env, **extra},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         assert processes[name].stdout is not None
         threading.Thread(target=_pump, args=(name, processes[name].stdout), daemon=True).start()
-    print("\nPlant Analytics (microservices) on http://localhost:8000 — API docs "
-          "http://localhost:8000/docs — demo login admin@plantanalytics.com / password123\n"
-          "Ctrl-C stops every service.\n", flush=True)
+    print(
+        "\nPlant Analytics (microservices) on http://localhost:8000 — API docs "
+        "http://localhost:8000/docs — demo login admin@plantanalytics.com / password123\n"
+        "Ctrl-C stops every service.\n",
+        flush=True,
+    )
     status = 0
     while not stopping.wait(0.5):
         exited = [n for n, p in processes.items() if p.poll() is not None]

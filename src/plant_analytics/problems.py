@@ -92,32 +92,45 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if isinstance(exc, Problem):
             return problem_response(
-                exc.status_code, detail, type_=exc.type_, title=exc.title,
+                exc.status_code,
+                detail,
+                type_=exc.type_,
+                title=exc.title,
                 headers=dict(exc.headers) if exc.headers else None,
-                instance=request.url.path, **exc.extensions,
+                instance=request.url.path,
+                **exc.extensions,
             )
         return problem_response(
-            exc.status_code, detail, headers=dict(exc.headers) if exc.headers else None,
+            exc.status_code,
+            detail,
+            headers=dict(exc.headers) if exc.headers else None,
             instance=request.url.path,
         )
 
     async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
         errors = [
-            {"parameter": ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body",
-             "in": str(e.get("loc", ("body",))[0]), "message": e.get("msg", "")}
+            {
+                "parameter": ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body",
+                "in": str(e.get("loc", ("body",))[0]),
+                "message": e.get("msg", ""),
+            }
             for e in exc.errors()
         ]
         detail = "; ".join(f"{e['parameter']}: {e['message']}" for e in errors)
         return problem_response(
-            422, detail or "invalid request", type_="validation",
-            instance=request.url.path, errors=errors,
+            422,
+            detail or "invalid request",
+            type_="validation",
+            instance=request.url.path,
+            errors=errors,
         )
 
     async def crash(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(
-            500, "an unexpected error happened; the request id in the logs tells what",
+            500,
+            "an unexpected error happened; the request id in the logs tells what",
             instance=request.url.path,
         )
 

@@ -232,6 +232,15 @@ def _start_api(process: Process) -> None:
     else:
         router = module.api_router(settings, engine=process.engine)
         process.routers.append(router)
+        api_context = getattr(router, "api_context", None)
+        if api_context is not None:
+            from plant_analytics.api.fastpath import FastPathMiddleware
+
+            # Innermost wrapper (index 0): the gateway's guard (token check, rate limits) runs
+            # first, then cached GETs skip the routing (api/fastpath.py), as in target api.
+            process.middleware.insert(0, lambda app: FastPathMiddleware(
+                app, api_context, module.API_PREFIX + "/",
+                fastapi_app=app if isinstance(app, FastAPI) else None))
         cache = getattr(getattr(router, "api_context", None), "cache", None)
         if cache is not None:
 

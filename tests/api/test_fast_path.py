@@ -351,3 +351,53 @@ def test_top_from_totals_equals_summing_the_generators(
             assert {tuple(r[k] for k in key) for r in fast} == {
                 tuple(r[k] for k in key) for r in slow
             }
+
+
+def test_precomputed_headers_are_those_of_the_responses() -> None:
+    from plant_analytics.api.responses import etag_of, json_response, not_modified
+
+    sent: list[dict[str, Any]] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    body, version, key = b'{"data":[]}', "v42", "/api/v1/years?"
+    etag = etag_of(version, key)
+    for if_none_match, expected in ((None, json_response(body, version, etag)),
+                                    (etag, not_modified(version, etag))):
+        sent.clear()
+        asyncio.run(fastpath.send_cached(send, body, version, key, if_none_match))
+        assert sent[0]["status"] == expected.status_code
+        assert sent[0]["headers"] == expected.raw_headers
+        assert sent[1]["body"] == expected.body
+
+
+def test_fast_path_serves_target_all_behind_the_gateway_guard(
+    engine: Engine, samples: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--target all``: the fast path answers repeats byte for byte as the routes do, and
+    only after the gateway's guard (a missing token is its 401; limits count every request)."""
+    from tests.support.platform import running, settings_for
+
+    for name in (GENERATORS_2023, PLANTS_2022, STATES_2022):
+        assert ingest_file(engine, samples / name).ok
+    settings = settings_for(engine, tmp_path)
+    taken = _spy(monkeypatch)
+    with running("all", settings) as (client, _process):
+        headers = {"Authorization": f"Bearer {_token(settings)}"}
+        for path in FAST_PATHS:
+            slow = client.get(path, headers=headers)
+            fast = client.get(path, headers=headers)
+            assert slow.status_code == 200, (path, slow.text)
+            assert taken[-2:] == [False, True], path
+            strip = {"x-request-id", "ratelimit-remaining", "ratelimit-reset"}
+            assert [(k, v) for k, v in _raw(fast)[1] if k not in strip] == \
+                [(k, v) for k, v in _raw(slow)[1] if k not in strip], path
+            assert fast.content == slow.content
+            assert fast.headers["ratelimit-limit"]  # the guard ran for the fast answer too
+            assert int(fast.headers["ratelimit-remaining"]) < \
+                int(slow.headers["ratelimit-remaining"])
+        before = len(taken)
+        refused = client.get(FAST_PATHS[0])
+        assert refused.status_code == 401
+        assert len(taken) == before  # refused by the guard, the fast path never saw it

@@ -30,18 +30,31 @@ def _b64(data: dict[str, Any] | bytes) -> str:
 
 def _claims(process: Process, **changes: Any) -> dict[str, Any]:
     now = int(time.time())
-    claims = {"iss": process.settings.jwt_issuer, "aud": process.settings.jwt_audience,
-              "sub": "1", "email": "ana@example.com", "role": "admin", "iat": now, "nbf": now,
-              "exp": now + 600, "jti": "x"}
+    claims = {
+        "iss": process.settings.jwt_issuer,
+        "aud": process.settings.jwt_audience,
+        "sub": "1",
+        "email": "ana@example.com",
+        "role": "admin",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "jti": "x",
+    }
     claims.update(changes)
     return {k: v for k, v in claims.items() if v is not None}
 
 
-def _signed(process: Process, key: Ed25519PrivateKey | None = None, kid: str | None = None,
-            **changes: Any) -> str:
+def _signed(
+    process: Process, key: Ed25519PrivateKey | None = None, kid: str | None = None, **changes: Any
+) -> str:
     store: KeyStore = process.state["keystore"]
-    return jwt.encode(_claims(process, **changes), key or store.signing_key, algorithm="EdDSA",
-                      headers={"kid": kid or store.signing_kid})
+    return jwt.encode(
+        _claims(process, **changes),
+        key or store.signing_key,
+        algorithm="EdDSA",
+        headers={"kid": kid or store.signing_kid},
+    )
 
 
 def _assert_refused(client: TestClient, token: str, reason: str) -> None:
@@ -112,8 +125,11 @@ def test_wrong_audience_is_refused(app: App) -> None:
 def test_unknown_key_is_refused(app: App) -> None:
     client, process = app
     other = Ed25519PrivateKey.generate()
-    _assert_refused(client, _signed(process, key=other, kid=key_id(other.public_key())),
-                    "not one of the published keys")
+    _assert_refused(
+        client,
+        _signed(process, key=other, kid=key_id(other.public_key())),
+        "not one of the published keys",
+    )
 
 
 def test_right_kid_wrong_key_is_refused(app: App) -> None:

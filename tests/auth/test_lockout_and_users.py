@@ -60,28 +60,45 @@ def test_users_crud_is_for_admins(auth_app: App) -> None:
     viewer = bearer(login(client, "view@example.com")["access_token"])
     assert client.get("/auth/users", headers=viewer).status_code == 403
     admin = bearer(login(client, "root@example.com")["access_token"])
-    created = client.post("/auth/users", headers=admin, json={
-        "email": "new@example.com", "password": "long enough pw", "role": "analyst"})
+    created = client.post(
+        "/auth/users",
+        headers=admin,
+        json={"email": "new@example.com", "password": "long enough pw", "role": "analyst"},
+    )
     assert created.status_code == 201, created.text
     user_id = created.json()["id"]
-    assert client.post("/auth/users", headers=admin, json={
-        "email": "new@example.com", "password": "long enough pw"}).status_code == 409
-    short = client.post("/auth/users", headers=admin, json={"email": "x@example.com",
-                                                             "password": "short"})
+    assert (
+        client.post(
+            "/auth/users",
+            headers=admin,
+            json={"email": "new@example.com", "password": "long enough pw"},
+        ).status_code
+        == 409
+    )
+    short = client.post(
+        "/auth/users", headers=admin, json={"email": "x@example.com", "password": "short"}
+    )
     assert short.status_code == 422
     assert "password" in short.json()["detail"]
     emails = [u["email"] for u in client.get("/auth/users", headers=admin).json()["data"]]
     assert "new@example.com" in emails
     session = login(client, "new@example.com", "long enough pw")
-    patched = client.patch(f"/auth/users/{user_id}", headers=admin,
-                           json={"role": "viewer", "is_active": False})
+    patched = client.patch(
+        f"/auth/users/{user_id}", headers=admin, json={"role": "viewer", "is_active": False}
+    )
     assert patched.json()["role"] == "viewer"
     assert patched.json()["is_active"] is False
     # Disabling revoked the sessions, and the password no longer logs in.
-    assert client.post("/auth/refresh", json={"refresh_token": session["refresh_token"]}
-                       ).status_code == 401
-    assert client.post("/auth/login", json={"email": "new@example.com",
-                                            "password": "long enough pw"}).status_code == 401
+    assert (
+        client.post("/auth/refresh", json={"refresh_token": session["refresh_token"]}).status_code
+        == 401
+    )
+    assert (
+        client.post(
+            "/auth/login", json={"email": "new@example.com", "password": "long enough pw"}
+        ).status_code
+        == 401
+    )
     assert client.delete(f"/auth/users/{user_id}", headers=admin).status_code == 204
     assert client.get(f"/auth/users/{user_id}", headers=admin).status_code == 404
 
@@ -106,11 +123,15 @@ def test_demo_admin_only_in_development(engine: Engine, tmp_path: Path) -> None:
     assert ensure_admin(engine, dev) == lines  # idempotent
 
 
-def test_production_admin_comes_from_the_environment(sqlite_engine: Engine, tmp_path: Path
-                                                     ) -> None:
-    prod = Settings(env="production", data_dir=tmp_path, admin_email="Ops@Example.com",
-                    admin_password="a-real-secret-password", internal_secret="s3cret",
-                    database_url=sqlite_engine.url.render_as_string())
+def test_production_admin_comes_from_the_environment(sqlite_engine: Engine, tmp_path: Path) -> None:
+    prod = Settings(
+        env="production",
+        data_dir=tmp_path,
+        admin_email="Ops@Example.com",
+        admin_password="a-real-secret-password",
+        internal_secret="s3cret",
+        database_url=sqlite_engine.url.render_as_string(),
+    )
     assert ensure_admin(sqlite_engine, prod) == ["admin user ops@example.com created"]
     assert ensure_admin(sqlite_engine, prod) == []
     with pytest.raises(ValueError, match="PA_ADMIN_PASSWORD"):

@@ -14,6 +14,9 @@ def test_migrated_schema_matches_the_models(engine: Engine) -> None:
     assert current_revision(engine) is not None
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diff = [d for d in compare_metadata(context, metadata)
-                if "app_user" in str(d) or "refresh_token" in str(d)]
+        diff = [
+            d
+            for d in compare_metadata(context, metadata)
+            if "app_user" in str(d) or "refresh_token" in str(d)
+        ]
     assert diff == []

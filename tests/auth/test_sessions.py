@@ -16,10 +16,12 @@ from tests.support.platform import bearer, login, make_user, running, settings_f
 App = tuple[TestClient, Process]
 
 
-@pytest.mark.parametrize("engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)],
-                         indirect=True)
-def test_login_returns_the_documented_token_pair(engine: Engine, tmp_path: Path,
-                                                 stub_api: None) -> None:
+@pytest.mark.parametrize(
+    "engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
+def test_login_returns_the_documented_token_pair(
+    engine: Engine, tmp_path: Path, stub_api: None
+) -> None:
     with running("auth", settings_for(engine, tmp_path)) as (client, process):
         make_user(process, "Ana@Example.com", Role.ANALYST)
         body = login(client, "ana@example.com")
@@ -28,8 +30,9 @@ def test_login_returns_the_documented_token_pair(engine: Engine, tmp_path: Path,
         assert body["expires_in"] == 3600
         header = jwt.get_unverified_header(body["access_token"])
         assert header["alg"] == "EdDSA"
-        assert header["kid"] in {k["kid"] for k in client.get("/.well-known/jwks.json")
-                                 .json()["keys"]}
+        assert header["kid"] in {
+            k["kid"] for k in client.get("/.well-known/jwks.json").json()["keys"]
+        }
         claims = jwt.decode(body["access_token"], options={"verify_signature": False})
         assert {"iss", "aud", "exp", "iat", "nbf", "jti", "sub", "role", "email"} <= set(claims)
         assert claims["exp"] - claims["iat"] == 3600
@@ -76,16 +79,22 @@ def test_refresh_rotates_and_reuse_revokes_the_session(auth_app: App) -> None:
     assert after.status_code == 401
     assert "revoked" in after.json()["detail"]
     # Another login is another family, unaffected.
-    assert client.post("/auth/refresh", json={"refresh_token": login(client)["refresh_token"]}
-                       ).status_code == 200
+    assert (
+        client.post(
+            "/auth/refresh", json={"refresh_token": login(client)["refresh_token"]}
+        ).status_code
+        == 200
+    )
 
 
 def test_logout_revokes_the_refresh_token(auth_app: App) -> None:
     client, process = auth_app
     make_user(process)
     pair = login(client)
-    assert client.post("/auth/logout", json={"refresh_token": pair["refresh_token"]}
-                       ).status_code == 204
+    assert (
+        client.post("/auth/logout", json={"refresh_token": pair["refresh_token"]}).status_code
+        == 204
+    )
     refused = client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert refused.status_code == 401
     assert "logout" in refused.json()["detail"]

@@ -55,3 +55,51 @@ def test_redis_down_falls_back_to_memory() -> None:
             await limiter.close()
 
     assert asyncio.run(scenario()) == [True, True, False]
+
+
+def test_memory_hit_many_is_hit_in_turn() -> None:
+    together, alone = MemoryRateLimiter(), MemoryRateLimiter()
+
+    async def scenario() -> tuple[list[list[bool]], list[list[bool]]]:
+        hits = [("ip:a", 3), ("user:1", 2)]
+        many = [[d.allowed for d in await together.hit_many(hits)] for _ in range(4)]
+        one = [[(await alone.hit(k, n)).allowed for k, n in hits] for _ in range(4)]
+        return many, one
+
+    many, one = asyncio.run(scenario())
+    assert many == one == [[True, True], [True, True], [True, False], [False, False]]
+
+
+@pytest.mark.redis
+def test_redis_hit_many_is_one_round_trip_with_the_same_decisions() -> None:
+    prefix = f"pa-test-{uuid.uuid4().hex[:8]}"
+
+    async def scenario() -> tuple[list[list[tuple[bool, int]]], int]:
+        limiter = RedisRateLimiter(REDIS_URL, prefix)
+        await limiter.client.script_flush()  # the first call must load the script itself
+        executed = 0
+        original = limiter.client.pipeline
+
+        def counting(*args: object, **kwargs: object) -> object:
+            nonlocal executed
+            executed += 1
+            return original(*args, **kwargs)
+
+        limiter.client.pipeline = counting  # type: ignore[method-assign]
+        try:
+            results = []
+            for _ in range(4):
+                decisions = await limiter.hit_many([("ip:a", 3), ("user:1", 2)])
+                results.append([(d.allowed, d.remaining) for d in decisions])
+            return results, executed
+        finally:
+            keys = [k async for k in limiter.client.scan_iter(f"{prefix}:*")]
+            if keys:
+                await limiter.client.delete(*keys)
+            await limiter.close()
+
+    results, pipelines = asyncio.run(scenario())
+    assert [[allowed for allowed, _ in r] for r in results] == [
+        [True, True], [True, True], [True, False], [False, False]]
+    assert results[0] == [(True, 2), (True, 1)]
+    assert pipelines == 5  # one per call, plus one retry after loading the flushed script

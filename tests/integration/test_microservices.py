@@ -27,8 +27,7 @@ from plant_analytics.db.migrate import upgrade
 from plant_analytics.security.gateway_signature import signature_headers
 from tests.conftest import REDIS_URL, create_postgres_database, drop_postgres_database
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow,
-              pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(180)]
 CLI = Path(sys.executable).parent / "plant-analytics"
 EMAIL, PASSWORD = "analyst@example.com", "integration password"
 
@@ -56,8 +55,10 @@ def _wait_healthy(name: str, url: str, process: subprocess.Popen[bytes], log: Pa
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"{name} exited with {process.returncode}:\n"
-                        f"{log.read_text(errors='replace')[-4000:]}")
+            pytest.fail(
+                f"{name} exited with {process.returncode}:\n"
+                f"{log.read_text(errors='replace')[-4000:]}"
+            )
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 return
@@ -75,8 +76,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     engine = make_engine(url)
     upgrade(engine)
     with engine.begin() as conn:
-        repository.insert_user(conn, email=EMAIL, password_hash=hash_password(PASSWORD),
-                               role="analyst", full_name=None, now=dt.datetime.now(dt.UTC))
+        repository.insert_user(
+            conn,
+            email=EMAIL,
+            password_hash=hash_password(PASSWORD),
+            role="analyst",
+            full_name=None,
+            now=dt.datetime.now(dt.UTC),
+        )
     engine.dispose()
     ports = {name: _free_port() for name in ("gateway", "auth", "api")}
     secret = uuid.uuid4().hex
@@ -102,11 +109,18 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             with logs[name].open("wb") as handle:
                 processes[name] = subprocess.Popen(
                     [str(CLI), "serve", "--target", name, "--port", str(ports[name])],
-                    env=env, stdout=handle, stderr=subprocess.STDOUT)
+                    env=env,
+                    stdout=handle,
+                    stderr=subprocess.STDOUT,
+                )
         for name, process in processes.items():
             _wait_healthy(name, f"http://127.0.0.1:{ports[name]}", process, logs[name])
-        yield Stack(*(f"http://127.0.0.1:{ports[n]}" for n in ("gateway", "auth", "api")),
-                    secret=secret, processes=processes, logs=logs)
+        yield Stack(
+            *(f"http://127.0.0.1:{ports[n]}" for n in ("gateway", "auth", "api")),
+            secret=secret,
+            processes=processes,
+            logs=logs,
+        )
     finally:
         for process in processes.values():
             if process.poll() is None:
@@ -121,8 +135,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def token(stack: Stack) -> str:
-    response = httpx.post(f"{stack.gateway}/auth/login",
-                          json={"email": EMAIL, "password": PASSWORD}, timeout=10)
+    response = httpx.post(
+        f"{stack.gateway}/auth/login", json={"email": EMAIL, "password": PASSWORD}, timeout=10
+    )
     assert response.status_code == 200, response.text
     assert set(response.json()) == {"access_token", "refresh_token", "token_type", "expires_in"}
     return str(response.json()["access_token"])
@@ -147,20 +162,31 @@ def test_gateway_checks_the_token_first(stack: Stack) -> None:
     response = httpx.get(f"{stack.gateway}/api/v1/years", timeout=10)
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/problem+json")
-    forged = httpx.get(f"{stack.gateway}/api/v1/years", timeout=10,
-                       headers={"Authorization": "Bearer eyJhbGciOiJub25lIn0.e30."})
+    forged = httpx.get(
+        f"{stack.gateway}/api/v1/years",
+        timeout=10,
+        headers={"Authorization": "Bearer eyJhbGciOiJub25lIn0.e30."},
+    )
     assert forged.status_code == 401
 
 
 def test_api_refuses_direct_calls_even_with_a_valid_token(stack: Stack, token: str) -> None:
-    direct = httpx.get(f"{stack.api}/api/v1/years", timeout=10,
-                       headers={"Authorization": f"Bearer {token}"})
+    direct = httpx.get(
+        f"{stack.api}/api/v1/years", timeout=10, headers={"Authorization": f"Bearer {token}"}
+    )
     assert direct.status_code == 401
     assert "gateway" in direct.json()["detail"]
     # A header that merely looks like the gateway's is not enough.
-    fake = httpx.get(f"{stack.api}/api/v1/years", timeout=10, headers={
-        "Authorization": f"Bearer {token}", "X-PA-Gateway-Signature": "v1=" + "0" * 64,
-        "X-PA-Gateway-Timestamp": str(int(time.time())), "X-PA-Gateway-Nonce": "0" * 32})
+    fake = httpx.get(
+        f"{stack.api}/api/v1/years",
+        timeout=10,
+        headers={
+            "Authorization": f"Bearer {token}",
+            "X-PA-Gateway-Signature": "v1=" + "0" * 64,
+            "X-PA-Gateway-Timestamp": str(int(time.time())),
+            "X-PA-Gateway-Nonce": "0" * 32,
+        },
+    )
     assert fake.status_code == 401
 
 
@@ -169,13 +195,15 @@ def test_api_refuses_forged_stale_and_replayed_signatures(stack: Stack, token: s
     path = "/api/v1/years"
 
     def call(headers: dict[str, str]) -> httpx.Response:
-        return httpx.get(f"{stack.api}{path}", headers={**headers, "Authorization": auth},
-                         timeout=10)
+        return httpx.get(
+            f"{stack.api}{path}", headers={**headers, "Authorization": auth}, timeout=10
+        )
 
     forged = signature_headers(b"a guessed secret", "GET", path, "r", b"", auth)
     assert call(forged).status_code == 401
-    stale = signature_headers(stack.secret.encode(), "GET", path, "r", b"", auth,
-                              now=time.time() - 600)
+    stale = signature_headers(
+        stack.secret.encode(), "GET", path, "r", b"", auth, now=time.time() - 600
+    )
     assert "time window" in call(stale).json()["detail"]
     # The mechanism itself: a fresh signature with the real key passes, once.
     fresh = signature_headers(stack.secret.encode(), "GET", path, "r", b"", auth)

@@ -25,8 +25,10 @@ def client() -> TestClient:
 
     @app.api_route("/api/v1/echo", methods=["GET", "POST"])
     async def echo(request: Request) -> dict[str, object]:
-        return {"body": (await request.body()).decode(),
-                "verified": request.scope["state"].get("gateway_verified", False)}
+        return {
+            "body": (await request.body()).decode(),
+            "verified": request.scope["state"].get("gateway_verified", False),
+        }
 
     @app.get("/health")
     async def health() -> dict[str, str]:
@@ -35,10 +37,18 @@ def client() -> TestClient:
     return TestClient(GatewaySignatureMiddleware(app, SECRET, max_age_seconds=30))
 
 
-def _signed(method: str, path: str, body: bytes = b"", auth: str = "Bearer t",
-            secret: bytes = SECRET, now: float | None = None) -> dict[str, str]:
-    return {**signature_headers(secret, method, path, "req-1", body, auth, now=now),
-            "Authorization": auth}
+def _signed(
+    method: str,
+    path: str,
+    body: bytes = b"",
+    auth: str = "Bearer t",
+    secret: bytes = SECRET,
+    now: float | None = None,
+) -> dict[str, str]:
+    return {
+        **signature_headers(secret, method, path, "req-1", body, auth, now=now),
+        "Authorization": auth,
+    }
 
 
 def _refused(response: object, reason: str) -> None:
@@ -52,14 +62,17 @@ def test_signed_requests_pass(client: TestClient) -> None:
     assert response.status_code == 200
     assert response.json()["verified"] is True
     body = b'{"a": 1}'
-    posted = client.post("/api/v1/echo", content=body, headers=_signed("POST", "/api/v1/echo",
-                                                                       body))
+    posted = client.post(
+        "/api/v1/echo", content=body, headers=_signed("POST", "/api/v1/echo", body)
+    )
     assert posted.json()["body"] == body.decode()
 
 
 def test_unsigned_is_refused(client: TestClient) -> None:
-    _refused(client.get("/api/v1/echo", headers={"Authorization": "Bearer t"}),
-             "only answers requests forwarded by the gateway")
+    _refused(
+        client.get("/api/v1/echo", headers={"Authorization": "Bearer t"}),
+        "only answers requests forwarded by the gateway",
+    )
 
 
 def test_probes_are_open(client: TestClient) -> None:
@@ -67,20 +80,28 @@ def test_probes_are_open(client: TestClient) -> None:
 
 
 def test_wrong_secret_is_refused(client: TestClient) -> None:
-    _refused(client.get("/api/v1/echo", headers=_signed("GET", "/api/v1/echo", secret=b"guess")),
-             "does not match")
+    _refused(
+        client.get("/api/v1/echo", headers=_signed("GET", "/api/v1/echo", secret=b"guess")),
+        "does not match",
+    )
 
 
 def test_other_path_query_body_or_token_is_refused(client: TestClient) -> None:
-    _refused(client.get("/api/v1/echo?x=2", headers=_signed("GET", "/api/v1/echo?x=1")),
-             "does not match")
-    _refused(client.post("/api/v1/echo", content=b"changed",
-                         headers=_signed("POST", "/api/v1/echo", b"original")), "does not match")
+    _refused(
+        client.get("/api/v1/echo?x=2", headers=_signed("GET", "/api/v1/echo?x=1")), "does not match"
+    )
+    _refused(
+        client.post(
+            "/api/v1/echo", content=b"changed", headers=_signed("POST", "/api/v1/echo", b"original")
+        ),
+        "does not match",
+    )
     headers = _signed("GET", "/api/v1/echo")
     headers["Authorization"] = "Bearer someone-else"
     _refused(client.get("/api/v1/echo", headers=headers), "does not match")
-    _refused(client.delete("/api/v1/echo", headers=_signed("GET", "/api/v1/echo")),
-             "does not match")
+    _refused(
+        client.delete("/api/v1/echo", headers=_signed("GET", "/api/v1/echo")), "does not match"
+    )
 
 
 def test_stale_signature_is_refused(client: TestClient) -> None:

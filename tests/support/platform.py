@@ -81,8 +81,9 @@ def stub_api(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @contextmanager
-def running(target: str, settings: Settings, fast_login: bool = True
-            ) -> Iterator[tuple[TestClient, targets.Process]]:
+def running(
+    target: str, settings: Settings, fast_login: bool = True
+) -> Iterator[tuple[TestClient, targets.Process]]:
     """The target's app in-process (lifespan included) and its Process."""
     process = targets.start(target, settings)
     service = process.state.get("auth_service")
@@ -92,14 +93,19 @@ def running(target: str, settings: Settings, fast_login: bool = True
         yield client, process
 
 
-def make_user(process: targets.Process, email: str = "ana@example.com",
-              role: Role = Role.ANALYST, password: str = PASSWORD) -> int:
+def make_user(
+    process: targets.Process,
+    email: str = "ana@example.com",
+    role: Role = Role.ANALYST,
+    password: str = PASSWORD,
+) -> int:
     service: AuthService = process.state["auth_service"]
     return service.create_user(email, password, role).id
 
 
-def login(client: TestClient, email: str = "ana@example.com", password: str = PASSWORD
-          ) -> dict[str, Any]:
+def login(
+    client: TestClient, email: str = "ana@example.com", password: str = PASSWORD
+) -> dict[str, Any]:
     response = client.post("/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     return response.json()  # type: ignore[no-any-return]

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from plant_analytics.api.context import ApiContext, binder
 from plant_analytics.api.errors import install_error_handlers
-from plant_analytics.api.fastpath import FastPathMiddleware, fast_path_routes
+from plant_analytics.api.fastpath import FastPathApp, FastPathMiddleware, fast_path_routes
 from plant_analytics.api.routers import (
     aggregates,
     generators,
@@ -100,7 +100,7 @@ def create_api_app(
         yield
         await ctx.cache.close()
 
-    app = FastAPI(
+    app = FastPathApp(
         title="Plant Analytics API",
         version="1.0.0",
         summary="US EPA eGRID power plant data: generation, capacity, fuel mix, emissions.",
@@ -113,6 +113,7 @@ def create_api_app(
     app.state.api_context = ctx
     app.state.cache = ctx.cache
     install_error_handlers(app)
-    # Cached GETs skip routing and validation (api/fastpath.py); misses go on to the routes.
-    app.add_middleware(FastPathMiddleware, ctx=ctx, prefix=API_PREFIX + "/")
+    # Cached GETs skip the middleware stack, routing and validation (api/fastpath.py);
+    # misses go on to the routes.
+    app.fast_path = FastPathMiddleware(None, ctx, API_PREFIX + "/")
     return app

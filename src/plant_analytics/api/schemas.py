@@ -95,7 +95,7 @@ class TopPlant(BaseModel):
 
 
 class TopMeta(ListMeta):
-    source: str = Field(  # type: ignore[assignment]
+    source: str = Field(
         description="`plant`: values of the PLNT sheet; `generators`: sums of the plant's "
         "generators (the year has no plant sheet loaded).",
         examples=["generators"],

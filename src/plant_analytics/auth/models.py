@@ -29,7 +29,10 @@ refresh_token = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column(
-        "user_id", sa.Integer, sa.ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False,
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("app_user.id", ondelete="CASCADE"),
+        nullable=False,
         index=True,
     ),
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),  # sha256 hex

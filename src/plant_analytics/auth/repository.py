@@ -35,10 +35,16 @@ class UserRow:
     @classmethod
     def of(cls, row: sa.Row[Any]) -> UserRow:
         return cls(
-            id=row.id, email=row.email, full_name=row.full_name,
-            password_hash=row.password_hash, role=row.role, is_active=row.is_active,
-            failed_login_count=row.failed_login_count, locked_until=aware(row.locked_until),
-            last_login_at=aware(row.last_login_at), created_at=aware(row.created_at),  # type: ignore[arg-type]
+            id=row.id,
+            email=row.email,
+            full_name=row.full_name,
+            password_hash=row.password_hash,
+            role=row.role,
+            is_active=row.is_active,
+            failed_login_count=row.failed_login_count,
+            locked_until=aware(row.locked_until),
+            last_login_at=aware(row.last_login_at),
+            created_at=aware(row.created_at),  # type: ignore[arg-type]
         )
 
 
@@ -67,21 +73,36 @@ def list_users(conn: Connection) -> list[UserRow]:
 
 
 def count_active_admins(conn: Connection) -> int:
-    query = sa.select(sa.func.count()).select_from(app_user).where(
-        app_user.c.role == "admin", app_user.c.is_active.is_(True)
+    query = (
+        sa.select(sa.func.count())
+        .select_from(app_user)
+        .where(app_user.c.role == "admin", app_user.c.is_active.is_(True))
     )
     return int(conn.execute(query).scalar_one())
 
 
 def insert_user(
-    conn: Connection, *, email: str, password_hash: str, role: str, full_name: str | None,
+    conn: Connection,
+    *,
+    email: str,
+    password_hash: str,
+    role: str,
+    full_name: str | None,
     now: dt.datetime,
 ) -> int:
     result = conn.execute(
-        sa.insert(app_user).values(
-            email=email, password_hash=password_hash, role=role, full_name=full_name,
-            is_active=True, failed_login_count=0, created_at=now, updated_at=now,
-        ).returning(app_user.c.id)
+        sa.insert(app_user)
+        .values(
+            email=email,
+            password_hash=password_hash,
+            role=role,
+            full_name=full_name,
+            is_active=True,
+            failed_login_count=0,
+            created_at=now,
+            updated_at=now,
+        )
+        .returning(app_user.c.id)
     )
     return int(result.scalar_one())
 
@@ -109,13 +130,23 @@ def record_failed_login(conn: Connection, user_id: int, now: dt.datetime) -> int
 
 
 def insert_refresh_token(
-    conn: Connection, *, user_id: int, token_hash: str, family_id: str, now: dt.datetime,
-    expires_at: dt.datetime, user_agent: str | None,
+    conn: Connection,
+    *,
+    user_id: int,
+    token_hash: str,
+    family_id: str,
+    now: dt.datetime,
+    expires_at: dt.datetime,
+    user_agent: str | None,
 ) -> None:
     conn.execute(
         sa.insert(refresh_token).values(
-            user_id=user_id, token_hash=token_hash, family_id=family_id, issued_at=now,
-            expires_at=expires_at, user_agent=(user_agent or "")[:300] or None,
+            user_id=user_id,
+            token_hash=token_hash,
+            family_id=family_id,
+            issued_at=now,
+            expires_at=expires_at,
+            user_agent=(user_agent or "")[:300] or None,
         )
     )
 
@@ -127,9 +158,12 @@ def refresh_by_hash(conn: Connection, token_hash: str) -> RefreshRow | None:
     if row is None:
         return None
     return RefreshRow(
-        id=row.id, user_id=row.user_id, family_id=row.family_id,
+        id=row.id,
+        user_id=row.user_id,
+        family_id=row.family_id,
         expires_at=aware(row.expires_at),  # type: ignore[arg-type]
-        revoked_at=aware(row.revoked_at), revoked_reason=row.revoked_reason,
+        revoked_at=aware(row.revoked_at),
+        revoked_reason=row.revoked_reason,
     )
 
 

@@ -29,8 +29,14 @@ T = TypeVar("T")
 JWKS_MAX_AGE_SECONDS = 300
 PROBLEM: dict[int | str, dict[str, Any]] = {
     code: {"content": {"application/problem+json": {}}, "description": text}
-    for code, text in {401: "Not authenticated", 403: "Not allowed", 404: "Not found",
-                       409: "Conflict", 422: "Invalid request", 423: "Account locked"}.items()
+    for code, text in {
+        401: "Not authenticated",
+        403: "Not allowed",
+        404: "Not found",
+        409: "Conflict",
+        422: "Invalid request",
+        423: "Account locked",
+    }.items()
 }
 
 
@@ -59,14 +65,25 @@ async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def tokens(pair: TokenPair) -> TokenResponse:
-    return TokenResponse(access_token=pair.access_token, refresh_token=pair.refresh_token,
-                         token_type=pair.token_type, expires_in=pair.expires_in)
+    return TokenResponse(
+        access_token=pair.access_token,
+        refresh_token=pair.refresh_token,
+        token_type=pair.token_type,
+        expires_in=pair.expires_in,
+    )
 
 
 def user_out(user: UserRow) -> UserOut:
-    return UserOut(id=user.id, email=user.email, full_name=user.full_name, role=Role(user.role),
-                   is_active=user.is_active, created_at=user.created_at,
-                   last_login_at=user.last_login_at, locked_until=user.locked_until)
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        full_name=user.full_name,
+        role=Role(user.role),
+        is_active=user.is_active,
+        created_at=user.created_at,
+        last_login_at=user.last_login_at,
+        locked_until=user.locked_until,
+    )
 
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=PROBLEM)
@@ -76,15 +93,17 @@ router = APIRouter(prefix="/auth", tags=["auth"], responses=PROBLEM)
 async def login(body: LoginRequest, service: Service, request: Request) -> TokenResponse:
     """Returns an access token (1 h) and a refresh token. Repeated failures are slowed, then
     the account locks (423) for a while."""
-    return tokens(await call(service.login, body.email, body.password,
-                             request.headers.get("user-agent")))
+    return tokens(
+        await call(service.login, body.email, body.password, request.headers.get("user-agent"))
+    )
 
 
 @router.post("/refresh", summary="Exchange a refresh token for new tokens")
 async def refresh(body: RefreshRequest, service: Service, request: Request) -> TokenResponse:
     """Refresh tokens rotate: each works once. Showing a used one again revokes the session."""
-    return tokens(await call(service.refresh, body.refresh_token,
-                             request.headers.get("user-agent")))
+    return tokens(
+        await call(service.refresh, body.refresh_token, request.headers.get("user-agent"))
+    )
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke the session")
@@ -111,8 +130,9 @@ async def list_users(_: RequireAdmin, service: Service) -> UserList:
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create a user (admin)")
 async def create_user(body: UserCreate, _: RequireAdmin, service: Service) -> UserOut:
-    return user_out(await call(service.create_user, body.email, body.password, body.role,
-                               body.full_name))
+    return user_out(
+        await call(service.create_user, body.email, body.password, body.role, body.full_name)
+    )
 
 
 @router.get("/users/{user_id}", summary="One user (admin)")
@@ -121,12 +141,18 @@ async def get_user(user_id: int, _: RequireAdmin, service: Service) -> UserOut:
 
 
 @router.patch("/users/{user_id}", summary="Change a user's role, password or status (admin)")
-async def update_user(user_id: int, body: UserUpdate, _: RequireAdmin,
-                      service: Service) -> UserOut:
+async def update_user(user_id: int, body: UserUpdate, _: RequireAdmin, service: Service) -> UserOut:
     """Changing the password, role or status also revokes the user's refresh tokens."""
-    return user_out(await call(service.update_user, user_id, password=body.password,
-                               role=body.role, is_active=body.is_active,
-                               full_name=body.full_name))
+    return user_out(
+        await call(
+            service.update_user,
+            user_id,
+            password=body.password,
+            role=body.role,
+            is_active=body.is_active,
+            full_name=body.full_name,
+        )
+    )
 
 
 @router.post("/users/{user_id}/unlock", summary="Lift a lockout (admin)")
@@ -134,8 +160,9 @@ async def unlock_user(user_id: int, _: RequireAdmin, service: Service) -> UserOu
     return user_out(await call(service.unlock_user, user_id))
 
 
-@router.delete("/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT,
-               summary="Delete a user (admin)")
+@router.delete(
+    "/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a user (admin)"
+)
 async def delete_user(user_id: int, _: RequireAdmin, service: Service) -> Response:
     await call(service.delete_user, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -149,7 +176,8 @@ well_known = APIRouter(tags=["auth"])
 
 
 @well_known.get("/.well-known/jwks.json", summary="Public keys that verify access tokens")
-async def jwks(keystore: Annotated[KeyStore, Depends(get_keystore_dep)],
-               response: Response) -> dict[str, list[dict[str, str]]]:
+async def jwks(
+    keystore: Annotated[KeyStore, Depends(get_keystore_dep)], response: Response
+) -> dict[str, list[dict[str, str]]]:
     response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE_SECONDS}"
     return keystore.jwks()

@@ -20,15 +20,17 @@ def _email(value: str) -> str:
     return value
 
 
-Email = Annotated[str, Field(max_length=320, examples=["admin@plantanalytics.com"]),
-                  AfterValidator(_email)]
+Email = Annotated[
+    str, Field(max_length=320, examples=["admin@plantanalytics.com"]), AfterValidator(_email)
+]
 Password = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=1024)]
 
 
 class LoginRequest(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"email": "admin@plantanalytics.com",
-                                          "password": "password123"}]}
+        json_schema_extra={
+            "examples": [{"email": "admin@plantanalytics.com", "password": "password123"}]
+        }
     )
     email: Email
     password: Annotated[str, Field(min_length=1, max_length=1024)]
@@ -38,8 +40,7 @@ class TokenResponse(BaseModel):
     access_token: str = Field(description="JWT (EdDSA); send as `Authorization: Bearer …`.")
     refresh_token: str = Field(description="Opaque, single use: POST it to /auth/refresh.")
     token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
-    expires_in: int = Field(description="Seconds until the access token expires.",
-                            examples=[3600])
+    expires_in: int = Field(description="Seconds until the access token expires.", examples=[3600])
 
 
 class RefreshRequest(BaseModel):

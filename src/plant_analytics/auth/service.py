@@ -36,8 +36,9 @@ class AuthError(Exception):
     status = 400
     type_ = "auth"
 
-    def __init__(self, detail: str, *, retry_after: int | None = None,
-                 delay_seconds: float = 0.0) -> None:
+    def __init__(
+        self, detail: str, *, retry_after: int | None = None, delay_seconds: float = 0.0
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.retry_after = retry_after
@@ -83,8 +84,9 @@ class LoginPolicy:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LoginPolicy:
-        return cls(max_failures=settings.login_max_failures,
-                   lockout_seconds=settings.login_lockout_seconds)
+        return cls(
+            max_failures=settings.login_max_failures, lockout_seconds=settings.login_lockout_seconds
+        )
 
 
 @dataclass(frozen=True)
@@ -121,8 +123,13 @@ def _minutes(seconds: float) -> str:
 
 
 class AuthService:
-    def __init__(self, engine: Engine, settings: Settings, keystore: KeyStore | None = None,
-                 policy: LoginPolicy | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        keystore: KeyStore | None = None,
+        policy: LoginPolicy | None = None,
+    ) -> None:
         self.engine = engine
         self.settings = settings
         self.keystore = keystore or get_keystore(settings)
@@ -137,8 +144,9 @@ class AuthService:
             user = repo.user_by_email(conn, email)
             if user is None:
                 _verify_password(_dummy_hash(), password)  # same cost as a real check
-                raise InvalidCredentialsError("wrong email or password",
-                                         delay_seconds=self.policy.delay(1))
+                raise InvalidCredentialsError(
+                    "wrong email or password", delay_seconds=self.policy.delay(1)
+                )
             if user.locked_until is not None:
                 if user.locked_until > now:
                     raise self._locked(user.locked_until - now)
@@ -148,8 +156,11 @@ class AuthService:
         if not ok:
             raise self._failed_login(user, now)
         with self.engine.begin() as conn:
-            values: dict[str, object] = {"failed_login_count": 0, "locked_until": None,
-                                         "last_login_at": now}
+            values: dict[str, object] = {
+                "failed_login_count": 0,
+                "locked_until": None,
+                "last_login_at": now,
+            }
             if hasher.check_needs_rehash(user.password_hash):
                 values["password_hash"] = hash_password(password)
             repo.update_user(conn, user.id, now, **values)
@@ -163,8 +174,9 @@ class AuthService:
                 until = now + dt.timedelta(seconds=self.policy.lockout_seconds)
                 repo.update_user(conn, user.id, now, locked_until=until)
         if failures >= self.policy.max_failures:
-            log.warning("account locked after %d failed logins", failures,
-                        extra={"user_id": user.id})
+            log.warning(
+                "account locked after %d failed logins", failures, extra={"user_id": user.id}
+            )
             return self._locked(until - now, failures)
         left = self.policy.max_failures - failures
         return InvalidCredentialsError(
@@ -182,16 +194,32 @@ class AuthService:
             retry_after=seconds,
         )
 
-    def _issue(self, conn: Connection, user: UserRow, family_id: str, now: dt.datetime,
-               user_agent: str | None) -> TokenPair:
+    def _issue(
+        self,
+        conn: Connection,
+        user: UserRow,
+        family_id: str,
+        now: dt.datetime,
+        user_agent: str | None,
+    ) -> TokenPair:
         refresh = new_refresh_token()
         repo.insert_refresh_token(
-            conn, user_id=user.id, token_hash=hash_refresh_token(refresh), family_id=family_id,
-            now=now, expires_at=now + dt.timedelta(seconds=self.settings.refresh_token_ttl_seconds),
+            conn,
+            user_id=user.id,
+            token_hash=hash_refresh_token(refresh),
+            family_id=family_id,
+            now=now,
+            expires_at=now + dt.timedelta(seconds=self.settings.refresh_token_ttl_seconds),
             user_agent=user_agent,
         )
-        access = issue_access_token(self.keystore, self.settings, subject=str(user.id),
-                                    email=user.email, role=user.role, now=now)
+        access = issue_access_token(
+            self.keystore,
+            self.settings,
+            subject=str(user.id),
+            email=user.email,
+            role=user.role,
+            now=now,
+        )
         return TokenPair(access, refresh, self.settings.access_token_ttl_seconds)
 
     def refresh(self, token: str, user_agent: str | None = None) -> TokenPair:
@@ -202,7 +230,8 @@ class AuthService:
                 raise InvalidRefreshTokenError("unknown refresh token; log in again")
             if row.revoked_at is not None and row.revoked_reason != "rotated":
                 raise InvalidRefreshTokenError(
-                    f"this refresh token was revoked ({row.revoked_reason}); log in again")
+                    f"this refresh token was revoked ({row.revoked_reason}); log in again"
+                )
             if row.revoked_at is None and row.expires_at <= now:
                 raise InvalidRefreshTokenError("this refresh token has expired; log in again")
             # A rotated token shown again, or a concurrent refresh that lost the race: reuse.
@@ -213,8 +242,10 @@ class AuthService:
                 return self._issue(conn, user, row.family_id, now, user_agent)
         with self.engine.begin() as conn:
             revoked = repo.revoke_family(conn, row.family_id, "reuse", now)
-        log.warning("refresh token reuse: session revoked", extra={
-            "user_id": row.user_id, "family_id": row.family_id, "tokens_revoked": revoked})
+        log.warning(
+            "refresh token reuse: session revoked",
+            extra={"user_id": row.user_id, "family_id": row.family_id, "tokens_revoked": revoked},
+        )
         raise InvalidRefreshTokenError(
             "this refresh token was already used, so it may have been stolen: the session is "
             "revoked; log in again"
@@ -240,20 +271,34 @@ class AuthService:
         with self.engine.connect() as conn:
             return repo.list_users(conn)
 
-    def create_user(self, email: str, password: str, role: Role,
-                    full_name: str | None = None) -> UserRow:
+    def create_user(
+        self, email: str, password: str, role: Role, full_name: str | None = None
+    ) -> UserRow:
         email = email.strip().lower()
         password_hash = hash_password(password)
         try:
             with self.engine.begin() as conn:
-                user_id = repo.insert_user(conn, email=email, password_hash=password_hash,
-                                           role=role.value, full_name=full_name, now=_now())
+                user_id = repo.insert_user(
+                    conn,
+                    email=email,
+                    password_hash=password_hash,
+                    role=role.value,
+                    full_name=full_name,
+                    now=_now(),
+                )
         except IntegrityError:
             raise EmailTakenError(f"a user with email {email} already exists") from None
         return self.get_user(user_id)
 
-    def update_user(self, user_id: int, *, password: str | None = None, role: Role | None = None,
-                    is_active: bool | None = None, full_name: str | None = None) -> UserRow:
+    def update_user(
+        self,
+        user_id: int,
+        *,
+        password: str | None = None,
+        role: Role | None = None,
+        is_active: bool | None = None,
+        full_name: str | None = None,
+    ) -> UserRow:
         now = _now()
         values: dict[str, object] = {}
         if password is not None:
@@ -268,8 +313,11 @@ class AuthService:
             user = repo.user_by_id(conn, user_id)
             if user is None:
                 raise UserNotFoundError(f"no user with id {user_id}")
-            losing_admin = user.role == "admin" and user.is_active and (
-                (role is not None and role is not Role.ADMIN) or is_active is False)
+            losing_admin = (
+                user.role == "admin"
+                and user.is_active
+                and ((role is not None and role is not Role.ADMIN) or is_active is False)
+            )
             if losing_admin and repo.count_active_admins(conn) <= 1:
                 raise LastAdminError("this is the last active admin: make another admin first")
             if values:
@@ -310,11 +358,19 @@ def ensure_admin(engine: Engine, settings: Settings | None = None) -> list[str]:
         existing = repo.user_by_email(conn, email)
     if existing is None:
         if not development and password == DEFAULT_ADMIN_PASSWORD:
-            return [f"no admin created: set PA_ADMIN_PASSWORD (the demo password is for "
-                    f"development only; PA_ENV={settings.env.value})"]
+            return [
+                f"no admin created: set PA_ADMIN_PASSWORD (the demo password is for "
+                f"development only; PA_ENV={settings.env.value})"
+            ]
         with engine.begin() as conn:
-            repo.insert_user(conn, email=email, password_hash=hash_password(password),
-                             role=Role.ADMIN.value, full_name="Administrator", now=_now())
+            repo.insert_user(
+                conn,
+                email=email,
+                password_hash=hash_password(password),
+                role=Role.ADMIN.value,
+                full_name="Administrator",
+                now=_now(),
+            )
         if not development:
             return [f"admin user {email} created"]
     if development and (existing is None or _verify_password(existing.password_hash, password)):

@@ -15,7 +15,12 @@ from plant_analytics.settings import Settings
 
 
 def issue_access_token(
-    keystore: KeyStore, settings: Settings, *, subject: str, email: str, role: str,
+    keystore: KeyStore,
+    settings: Settings,
+    *,
+    subject: str,
+    email: str,
+    role: str,
     now: dt.datetime | None = None,
 ) -> str:
     issued = int((now or dt.datetime.now(dt.UTC)).timestamp())
@@ -31,7 +36,9 @@ def issue_access_token(
         "jti": uuid.uuid4().hex,
     }
     return jwt.encode(
-        claims, keystore.signing_key, algorithm=ALGORITHM,
+        claims,
+        keystore.signing_key,
+        algorithm=ALGORITHM,
         headers={"kid": keystore.signing_kid, "typ": "JWT"},
     )
 

@@ -26,8 +26,9 @@ def _list_targets() -> None:
     settings = get_settings()
     table = Table("target", "port", "components (start order)", "what it runs", box=None)
     for name in TARGETS:
-        table.add_row(name, str(port_for(name, settings)), ", ".join(resolve(name)),
-                      TARGET_HELP[name])
+        table.add_row(
+            name, str(port_for(name, settings)), ", ".join(resolve(name)), TARGET_HELP[name]
+        )
     out.print(table)
 
 
@@ -59,19 +60,34 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def serve(
         target: Annotated[
-            Target, typer.Option("--target", "-t", case_sensitive=False, help=(
-                "What this process runs: [b]all[/] (everything, embedded: SQLite, in-memory "
-                "cache, in-process queue, local files; port 8000) or one component for the "
-                "microservices mode: gateway (8000), auth (5001), api (3000), worker, "
-                "scheduler (ops endpoints on PA_OPS_PORT, 9100)."))
+            Target,
+            typer.Option(
+                "--target",
+                "-t",
+                case_sensitive=False,
+                help=(
+                    "What this process runs: [b]all[/] (everything, embedded: SQLite, in-memory "
+                    "cache, in-process queue, local files; port 8000) or one component for the "
+                    "microservices mode: gateway (8000), auth (5001), api (3000), worker, "
+                    "scheduler (ops endpoints on PA_OPS_PORT, 9100)."
+                ),
+            ),
         ] = Target.ALL,  # type: ignore[attr-defined]
-        list_targets: Annotated[bool, typer.Option(
-            "--list-targets", help="Print the targets, their ports and components, and exit.")
+        list_targets: Annotated[
+            bool,
+            typer.Option(
+                "--list-targets", help="Print the targets, their ports and components, and exit."
+            ),
         ] = False,
-        host: Annotated[str | None, typer.Option(help="Interface to listen on (default: PA_HOST, "
-                                                 "127.0.0.1).")] = None,
-        port: Annotated[int | None, typer.Option(help="Port (default: the target's, e.g. "
-                                                 "PA_GATEWAY_PORT for all and gateway).")] = None,
+        host: Annotated[
+            str | None, typer.Option(help="Interface to listen on (default: PA_HOST, 127.0.0.1).")
+        ] = None,
+        port: Annotated[
+            int | None,
+            typer.Option(
+                help="Port (default: the target's, e.g. PA_GATEWAY_PORT for all and gateway)."
+            ),
+        ] = None,
     ) -> None:
         """Run the platform, or one of its components (configuration: PA_* variables).
 
@@ -94,8 +110,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def openapi(
-        out_file: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file "
-                                                      "(default: stdout).")] = None,
+        out_file: Annotated[
+            Path | None, typer.Option("--out", "-o", help="Write to this file (default: stdout).")
+        ] = None,
     ) -> None:
         """Write the platform's OpenAPI document (auth + API, as served by the gateway)."""
         from plant_analytics.server import combined_openapi
@@ -114,8 +131,14 @@ def register(app: typer.Typer) -> None:
 
     @keys_app.command("generate")
     def keys_generate(
-        out_file: Annotated[Path, typer.Option("--out", "-o", help="New PEM file (must not "
-                                               "exist); point PA_SIGNING_KEY_FILE at it.")],
+        out_file: Annotated[
+            Path,
+            typer.Option(
+                "--out",
+                "-o",
+                help="New PEM file (must not exist); point PA_SIGNING_KEY_FILE at it.",
+            ),
+        ],
     ) -> None:
         """Create an Ed25519 signing key (for production, or to rotate keys)."""
         from plant_analytics.auth.keys import generate_key_file

@@ -41,13 +41,14 @@ class UpstreamTimeout(UpstreamError):
 class _Parsing:
     """httptools callbacks: the status, headers and body chunks of one response."""
 
-    __slots__ = ("headers", "chunks", "headers_done", "complete", "parser")
+    __slots__ = ("headers", "chunks", "headers_done", "complete", "keep_alive", "parser")
 
     def __init__(self) -> None:
         self.headers: list[tuple[bytes, bytes]] = []
         self.chunks: list[bytes] = []
         self.headers_done = False
         self.complete = False
+        self.keep_alive = False
         self.parser = httptools.HttpResponseParser(self)
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -61,6 +62,7 @@ class _Parsing:
 
     def on_message_complete(self) -> None:
         self.complete = True
+        self.keep_alive = self.parser.should_keep_alive()  # only valid at this point
 
 
 @dataclass(eq=False)
@@ -218,7 +220,7 @@ class Http11Pool:
             slot.release()
             return UpstreamResponse(status, headers, b"")
         if parsing.complete:
-            if parsing.parser.should_keep_alive():
+            if parsing.keep_alive:
                 self._put_idle(origin, conn)
             else:
                 conn.close()
@@ -245,7 +247,7 @@ class Http11Pool:
                     raise UpstreamError("the upstream closed the connection mid-answer")
                 parsing.parser.feed_data(data)
         finally:
-            if finished and parsing.parser.should_keep_alive():
+            if finished and parsing.keep_alive:
                 self._put_idle(origin, conn)
             else:
                 conn.close()

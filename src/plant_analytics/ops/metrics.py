@@ -30,9 +30,7 @@ queue_dead_letter_messages = Gauge(
 csv_files_processed_total = Counter(
     "csv_files_processed_total", "eGRID files processed by ingestion", ["status"]
 )
-data_records_ingested_total = Counter(
-    "data_records_ingested_total", "eGRID rows loaded", ["level"]
-)
+data_records_ingested_total = Counter("data_records_ingested_total", "eGRID rows loaded", ["level"])
 ingest_jobs_started_total = Counter("ingest_jobs_started_total", "Ingestion jobs started")
 ingest_jobs_succeeded_total = Counter("ingest_jobs_succeeded_total", "Ingestion jobs succeeded")
 ingest_jobs_failed_total = Counter("ingest_jobs_failed_total", "Ingestion jobs failed")

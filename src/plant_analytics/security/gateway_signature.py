@@ -30,30 +30,54 @@ MAX_BODY_BYTES = 64 * 1024 * 1024
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 
-def canonical_string(method: str, path_qs: str, timestamp: str, nonce: str, request_id: str,
-                     body_sha256: str, authorization: str) -> bytes:
+def canonical_string(
+    method: str,
+    path_qs: str,
+    timestamp: str,
+    nonce: str,
+    request_id: str,
+    body_sha256: str,
+    authorization: str,
+) -> bytes:
     auth_sha256 = hashlib.sha256(authorization.encode("latin-1")).hexdigest()
     return "\n".join(
         (VERSION, method.upper(), path_qs, timestamp, nonce, request_id, body_sha256, auth_sha256)
     ).encode("latin-1")
 
 
-def sign(secret: bytes, method: str, path_qs: str, timestamp: str, nonce: str, request_id: str,
-         body_sha256: str, authorization: str) -> str:
-    message = canonical_string(method, path_qs, timestamp, nonce, request_id, body_sha256,
-                               authorization)
+def sign(
+    secret: bytes,
+    method: str,
+    path_qs: str,
+    timestamp: str,
+    nonce: str,
+    request_id: str,
+    body_sha256: str,
+    authorization: str,
+) -> str:
+    message = canonical_string(
+        method, path_qs, timestamp, nonce, request_id, body_sha256, authorization
+    )
     return f"{VERSION}=" + hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
-def signature_headers(secret: bytes, method: str, path_qs: str, request_id: str,
-                      body: bytes, authorization: str, now: float | None = None) -> dict[str, str]:
+def signature_headers(
+    secret: bytes,
+    method: str,
+    path_qs: str,
+    request_id: str,
+    body: bytes,
+    authorization: str,
+    now: float | None = None,
+) -> dict[str, str]:
     """The headers the gateway adds to a forwarded request."""
     timestamp = str(int(now if now is not None else time.time()))
     nonce = secrets.token_hex(16)
     body_sha256 = hashlib.sha256(body).hexdigest() if body else EMPTY_SHA256
     return {
-        SIGNATURE_HEADER: sign(secret, method, path_qs, timestamp, nonce, request_id,
-                               body_sha256, authorization),
+        SIGNATURE_HEADER: sign(
+            secret, method, path_qs, timestamp, nonce, request_id, body_sha256, authorization
+        ),
         TIMESTAMP_HEADER: timestamp,
         NONCE_HEADER: nonce,
         REQUEST_ID_HEADER: request_id,
@@ -68,8 +92,9 @@ class ReplayCache:
         self._seen: OrderedDict[str, float] = OrderedDict()
 
     def first_time(self, nonce: str, expires_at: float, now: float) -> bool:
-        while self._seen and (next(iter(self._seen.values())) < now
-                              or len(self._seen) >= self.max_entries):
+        while self._seen and (
+            next(iter(self._seen.values())) < now or len(self._seen) >= self.max_entries
+        ):
             self._seen.popitem(last=False)
         if nonce in self._seen:
             return False
@@ -108,8 +133,11 @@ class GatewaySignatureMiddleware:
         timestamp = _header(headers, TIMESTAMP_HEADER.encode())
         nonce = _header(headers, NONCE_HEADER.encode())
         if not signature or not timestamp or len(nonce) < 16:
-            await _refuse(send, "this service only answers requests forwarded by the gateway; "
-                                "call it through the gateway")
+            await _refuse(
+                send,
+                "this service only answers requests forwarded by the gateway; "
+                "call it through the gateway",
+            )
             return
         now = time.time()
         try:
@@ -117,19 +145,28 @@ class GatewaySignatureMiddleware:
         except ValueError:
             age = float("inf")
         if abs(age) > self.max_age:
-            await _refuse(send, "the gateway signature is outside the allowed time window "
-                                f"({self.max_age} s); check the clocks of gateway and API")
+            await _refuse(
+                send,
+                "the gateway signature is outside the allowed time window "
+                f"({self.max_age} s); check the clocks of gateway and API",
+            )
             return
         body, receive = await _buffer_body(receive)
         if body is None:
             await _refuse(send, "request body too large", status=413)
             return
-        path_qs = scope["path"] + (f"?{scope['query_string'].decode('latin-1')}"
-                                   if scope.get("query_string") else "")
+        path_qs = scope["path"] + (
+            f"?{scope['query_string'].decode('latin-1')}" if scope.get("query_string") else ""
+        )
         expected = sign(
-            self.secret, scope["method"], path_qs, timestamp, nonce,
+            self.secret,
+            scope["method"],
+            path_qs,
+            timestamp,
+            nonce,
             _header(headers, REQUEST_ID_HEADER.encode()),
-            hashlib.sha256(body).hexdigest(), _header(headers, b"authorization"),
+            hashlib.sha256(body).hexdigest(),
+            _header(headers, b"authorization"),
         )
         if not hmac.compare_digest(expected, signature):
             await _refuse(send, "the gateway signature does not match this request")
@@ -176,8 +213,14 @@ async def _refuse(send: Send, detail: str, status: int = 401) -> None:
         "detail": detail,
     }
     payload = orjson.dumps(body)
-    await send({"type": "http.response.start", "status": status, "headers": [
-        (b"content-type", b"application/problem+json"),
-        (b"content-length", str(len(payload)).encode()),
-    ]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(payload)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})

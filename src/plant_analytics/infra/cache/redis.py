@@ -73,7 +73,9 @@ class RedisCache:
         except (RedisError, OSError) as exc:
             self._failed(exc)
             return None
-        return value if value is None else bytes(value)
+        if value is None:
+            return None
+        return value.encode() if isinstance(value, str) else bytes(value)
 
     async def set(self, key: str, value: bytes, ttl: int = DEFAULT_TTL_SECONDS) -> None:
         if not self._available():
@@ -96,8 +98,9 @@ class RedisCache:
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            value = await self.get(key)
-            if value is not None:
+            cached = await self.get(key)
+            if cached is not None:
+                value = cached
                 count(hit=True)
             else:
                 value = await self._compute_once(key, compute, ttl)

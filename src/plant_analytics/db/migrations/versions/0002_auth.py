@@ -30,9 +30,7 @@ def upgrade() -> None:
         sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(
-            "role IN ('admin', 'analyst', 'viewer')", name=op.f("ck_app_user_role")
-        ),
+        sa.CheckConstraint("role IN ('admin', 'analyst', 'viewer')", name=op.f("ck_app_user_role")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_app_user")),
         sa.UniqueConstraint("email", name=op.f("uq_app_user_email")),
     )
@@ -48,15 +46,15 @@ def upgrade() -> None:
         sa.Column("revoked_reason", sa.String(length=32), nullable=True),
         sa.Column("user_agent", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
-            ["user_id"], ["app_user.id"], name=op.f("fk_refresh_token_user_id_app_user"),
+            ["user_id"],
+            ["app_user.id"],
+            name=op.f("fk_refresh_token_user_id_app_user"),
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_refresh_token")),
         sa.UniqueConstraint("token_hash", name=op.f("uq_refresh_token_token_hash")),
     )
-    op.create_index(
-        op.f("ix_refresh_token_user_id"), "refresh_token", ["user_id"], unique=False
-    )
+    op.create_index(op.f("ix_refresh_token_user_id"), "refresh_token", ["user_id"], unique=False)
     op.create_index(
         op.f("ix_refresh_token_family_id"), "refresh_token", ["family_id"], unique=False
     )
