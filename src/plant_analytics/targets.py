@@ -264,7 +264,7 @@ def _start_api(process: Process) -> None:
 
 def _start_gateway(process: Process) -> None:
     from plant_analytics.gateway.dashboard import dashboard_router
-    from plant_analytics.gateway.http11 import Http11Pool
+    from plant_analytics.gateway.upstream import UpstreamClient
     from plant_analytics.gateway.middleware import GatewayMiddleware, Limits
     from plant_analytics.gateway.proxy import Upstream, new_client
     from plant_analytics.gateway.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
@@ -302,7 +302,7 @@ def _start_gateway(process: Process) -> None:
         upstreams.append((("/api/{path:path}",), api))
         process.readiness.add("gateway", http_check("api", f"{api.base_url}/health"))
     if upstreams:
-        holder: dict[str, Http11Pool] = {}
+        holder: dict[str, UpstreamClient] = {}
 
         @asynccontextmanager
         async def http_client() -> AsyncIterator[None]:

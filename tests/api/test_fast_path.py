@@ -74,9 +74,13 @@ def served(engine: Engine, samples: Path, tmp_path: Path) -> Iterator[tuple[Any,
         assert ingest_file(engine, samples / name).ok
     settings = _settings(tmp_path)
 
-    def build() -> TestClient:
+    def build(top: bool = False, fast: bool = True) -> TestClient:
+        """``top``: /plants/top misses computed by the fast path too; ``fast``: any fast path."""
         app = create_api_app(settings, engine=engine, cache=MemoryCache())
         app.state.security = local_security(settings)
+        app.fast_path.compute_top = top
+        if not fast:
+            app.fast_path = None
         return TestClient(app)
 
     return build, settings
@@ -383,6 +387,7 @@ def test_fast_path_serves_target_all_behind_the_gateway_guard(
         assert ingest_file(engine, samples / name).ok
     settings = settings_for(engine, tmp_path)
     taken = _spy(monkeypatch)
+    monkeypatch.setattr(fastpath.FastPathMiddleware, "compute_top", False)
     with running("all", settings) as (client, _process):
         headers = {"Authorization": f"Bearer {_token(settings)}"}
         for path in FAST_PATHS:
@@ -401,3 +406,81 @@ def test_fast_path_serves_target_all_behind_the_gateway_guard(
         refused = client.get(FAST_PATHS[0])
         assert refused.status_code == 401
         assert len(taken) == before  # refused by the guard, the fast path never saw it
+
+
+TOP_QUERIES = (
+    "?year=2023&state=TX",
+    "?state=ca&year=2023&limit=3",
+    "?year=2022&state=NE&metric=nameplate_capacity_mw",
+    "?year=2023",
+    "",
+    "?limit=1000&year=2022",
+    "?metric=net_generation_mwh&state=NE&year=2022&limit=1",
+)
+UNUSUAL_TOP_QUERIES = (
+    "?limit=0",
+    "?limit=1001",
+    "?limit=+5",
+    "?limit=05",
+    "?year=1995",
+    "?year=abc",
+    "?year=",
+    "?year=2023&year=2022",
+    "?state=TXX",
+    "?state=T1",
+    "?state=%54X",
+    "?state=TX&state=CA",
+    "?metric=nope",
+    "?metric=" + "x" * 81,
+    "?fuel=WIND",
+    "?format=csv",
+    "?year=2019",  # valid, nothing loaded: the route's problem
+    "?year=2023&other=1",
+)
+
+
+def test_top_misses_are_computed_byte_for_byte_as_the_route(
+    served: tuple[Any, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/plants/top not cached (or ``no-cache``): the hand-written parameter check and the
+    route's function answer as FastAPI does, headers and body."""
+    build, settings = served
+    headers = {"Authorization": f"Bearer {_token(settings)}"}
+    taken = _spy(monkeypatch)
+    with build(top=True) as fast, build(fast=False) as slow:
+        for query in TOP_QUERIES:
+            path = "/api/v1/plants/top" + query
+            for extra in ({"Cache-Control": "no-cache"}, {}):
+                got = fast.get(path, headers={**headers, **extra})
+                assert taken[-1] is True, (path, extra)
+                expected = slow.get(path, headers={**headers, **extra})
+                assert expected.status_code == 200, (path, expected.text)
+                assert _raw(got) == _raw(expected), (path, extra)
+            # the miss filled the cache as the route does: the next one is a cache hit
+            assert _raw(fast.get(path, headers=headers)) == _raw(expected)
+
+
+def test_top_leaves_unusual_and_invalid_parameters_to_fastapi(
+    served: tuple[Any, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build, settings = served
+    headers = {"Authorization": f"Bearer {_token(settings)}", "Cache-Control": "no-cache"}
+    taken = _spy(monkeypatch)
+    with build(top=True) as fast, build(fast=False) as slow:
+        for query in UNUSUAL_TOP_QUERIES:
+            path = "/api/v1/plants/top" + query
+            got = fast.get(path, headers=headers)
+            assert taken[-1] is False, path
+            assert _raw(got) == _raw(slow.get(path, headers=headers)), path
+        for bad in ({}, {"Authorization": "Bearer not-a-jwt"}):
+            got = fast.get("/api/v1/plants/top?year=2023", headers=bad)
+            assert got.status_code == 401
+            assert taken[-1] is False
+
+
+def test_top_parameters_accept_only_plain_forms() -> None:
+    assert fastpath.top_parameters(b"year=2023&state=TX") == (2023, "TX", "net_generation_mwh", 10)
+    assert fastpath.top_parameters(b"") == (None, None, "net_generation_mwh", 10)
+    for query in (b"limit=0", b"year=2023&year=2022", b"state=T%58", b"fuel=WIND", b"year",
+                  b"state=", b"limit=1001", b"year=2101", b"x=1"):
+        assert fastpath.top_parameters(query) is None, query

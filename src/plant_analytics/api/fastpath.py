@@ -26,11 +26,12 @@ are byte for byte those of ``json_response`` / ``not_modified``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -44,7 +45,7 @@ from plant_analytics.api.responses import (
     version_headers,
 )
 from plant_analytics.infra.cache.base import count
-from plant_analytics.security.deps import require_admin, require_principal, security_context_of
+from plant_analytics.security.deps import require_admin, security_context_of
 from plant_analytics.security.tokens import InvalidTokenError
 
 
@@ -87,8 +88,9 @@ def _answer_headers(version: str, key: str) -> tuple[str, list[tuple[bytes, byte
     return etag, raw
 
 
-async def send_cached(send: Send, body: bytes, version: str, key: str,
-                      if_none_match: str | None) -> None:
+async def send_cached(
+    send: Send, body: bytes, version: str, key: str, if_none_match: str | None
+) -> None:
     """What ``json_response(body, version, etag)`` (or ``not_modified`` on a matching
     If-None-Match) sends, without building a Response."""
     etag, raw = _answer_headers(version, key)
@@ -96,8 +98,11 @@ async def send_cached(send: Send, body: bytes, version: str, key: str,
         await send({"type": "http.response.start", "status": 304, "headers": list(raw)})
         await send({"type": "http.response.body", "body": b""})
         return
-    headers = [*raw, (b"content-length", str(len(body)).encode("latin-1")),
-               (b"content-type", b"application/json")]
+    headers = [
+        *raw,
+        (b"content-length", str(len(body)).encode("latin-1")),
+        (b"content-type", b"application/json"),
+    ]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
@@ -107,12 +112,16 @@ class FastPathMiddleware:
     context and dependency overrides apply, when ``scope["app"]`` is not set yet (the
     middleware wraps the app from outside, as in ``--target all``)."""
 
-    def __init__(self, app: ASGIApp | None, ctx: ApiContext, prefix: str,
-                 fastapi_app: FastAPI | None = None) -> None:
+    compute_top = True  # /plants/top misses too (tests turn it off to watch the routes)
+
+    def __init__(
+        self, app: ASGIApp | None, ctx: ApiContext, prefix: str, fastapi_app: FastAPI | None = None
+    ) -> None:
         self.app = app
         self.ctx = ctx
         self.prefix = prefix
         self.fastapi_app = fastapi_app
+        self.top_path = prefix.rstrip("/") + "/plants/top"
         self.routes: dict[str, TemplateRoute] = {t: TemplateRoute(t) for t in ctx.fast_path_routes}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -128,25 +137,39 @@ class FastPathMiddleware:
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> bool:
         try:
-            found = await self._lookup(scope)
+            caller = await self._authenticate(scope)
+            if caller is None:
+                return False
+            principal, if_none_match, no_cache = caller
+            found = None if no_cache else await self._lookup(scope, principal)
         except Exception:  # an unexpected failure: the route handles it (and answers it)
             return False
-        if found is None:
-            return False
-        body, version, key, if_none_match = found
-        await send_cached(send, body, version, key, if_none_match)
-        return True
+        if found is not None:
+            body, version, key = found
+            await send_cached(send, body, version, key, if_none_match)
+            return True
+        if self.compute_top and scope["path"] == self.top_path:
+            return await self._top(scope, receive, send, principal)
+        return False
 
-    async def _lookup(self, scope: Scope) -> tuple[bytes, str, str, str | None] | None:
-        """The cached body for this request, when it may be served here; else None."""
+    async def _authenticate(self, scope: Scope) -> tuple[Any, str | None, bool] | None:
+        """The caller, exactly as ``require_principal`` accepts them, with the request's
+        If-None-Match and whether it asks for ``no-cache``; None: leave it to the routes."""
         authorization = if_none_match = None
+        no_cache = False
         for name, value in scope["headers"]:
             if name == b"authorization":
+                if authorization is not None:
+                    return None  # repeated: whatever the routes make of it
                 authorization = value.decode("latin-1")
             elif name == b"if-none-match":
+                if if_none_match is not None:
+                    return None
                 if_none_match = value.decode("latin-1")
-            elif name == b"cache-control" and b"no-cache" in value:
-                return None  # computed afresh by the route
+            elif name == b"cache-control":
+                if no_cache:
+                    return None
+                no_cache = b"no-cache" in value
         if authorization is None:
             return None
         scheme, _, token = authorization.partition(" ")
@@ -154,7 +177,7 @@ class FastPathMiddleware:
         if scheme.lower() != "bearer" or not token:
             return None
         app: FastAPI | None = scope.get("app") or self.fastapi_app
-        if app is None or require_principal in app.dependency_overrides:
+        if app is None or app.dependency_overrides:
             return None
         security = security_context_of(app)
         state: dict[str, Any] = scope.setdefault("state", {})
@@ -164,6 +187,10 @@ class FastPathMiddleware:
             principal = await security.verifier.verify(token)
         except InvalidTokenError:
             return None
+        return principal, if_none_match, no_cache
+
+    async def _lookup(self, scope: Scope, principal: Any) -> tuple[bytes, str, str] | None:
+        """The cached body for this request, when it may be served here; else None."""
         ctx = self.ctx
         version = await ctx.versions.current()
         key = scope_key(scope)
@@ -175,10 +202,92 @@ class FastPathMiddleware:
         if route is None:
             return None
         count(hit=True)
+        state: dict[str, Any] = scope["state"]
         state["principal"] = principal  # for the request log line, as require_principal does
         state["pa_api"] = ctx
         scope["route"] = route
-        return body, version, key, if_none_match
+        return body, version, key
+
+    async def _top(self, scope: Scope, receive: Receive, send: Send, principal: Any) -> bool:
+        """``/plants/top`` not in the cache (or ``no-cache``): its parameters checked by hand
+        (only the plain forms; anything else, every invalid value included, goes to FastAPI,
+        so its 422 problems stay its own), then the route's own function called."""
+        params = top_parameters(scope.get("query_string", b""))
+        route = self.routes.get(self.top_path)
+        if params is None or route is None:
+            return False
+        year, state_code, metric, limit = params
+        if metric not in _top_metrics():
+            return False  # the route's 422
+        from plant_analytics.api.formats import Format
+        from plant_analytics.api.routers.plants import top_plants
+
+        state: dict[str, Any] = scope["state"]
+        state["principal"] = principal
+        state["pa_api"] = self.ctx
+        scope["route"] = route
+        try:
+            response = await top_plants(
+                Request(scope, receive),
+                self.ctx,
+                principal,
+                year,
+                None if state_code is None else [state_code],
+                None,
+                metric,
+                limit,
+                Format.JSON,
+            )
+        except Exception:  # a problem (404, ...): the route raises it again, and answers it
+            del state["principal"], state["pa_api"], scope["route"]
+            return False
+        await response(scope, receive, send)
+        return True
+
+
+_PLAIN_VALUE = re.compile(r"[A-Za-z0-9_]{1,80}")
+_YEAR = re.compile(r"[0-9]{4}")
+_LIMIT = re.compile(r"[1-9][0-9]{0,3}")
+_STATE = re.compile(r"[A-Za-z]{2}")
+
+
+@lru_cache(maxsize=4096)
+def top_parameters(query_string: bytes) -> tuple[int | None, str | None, str, int] | None:
+    """``year``, ``state``, ``metric`` and ``limit`` of a /plants/top query in their plain
+    forms (each at most once, digits and letters only, in range): what FastAPI would make of
+    them. None for anything else (repeats, other parameters, encodings, blanks, values out
+    of range), which FastAPI then validates itself."""
+    seen: dict[str, str] = {}
+    if query_string:
+        for part in query_string.decode("latin-1").split("&"):
+            name, sep, value = part.partition("=")
+            if not sep or name in seen or not _PLAIN_VALUE.fullmatch(value):
+                return None
+            seen[name] = value
+    year = state = limit = None
+    metric = "net_generation_mwh"
+    for name, value in seen.items():
+        if name == "year" and _YEAR.fullmatch(value) and 1996 <= int(value) <= 2100:
+            year = int(value)
+        elif name == "state" and _STATE.fullmatch(value):
+            state = value
+        elif name == "limit" and _LIMIT.fullmatch(value) and int(value) <= 1000:
+            limit = int(value)
+        elif name == "metric":
+            metric = value
+        else:
+            return None
+    return year, state, metric, 10 if limit is None else limit
+
+
+@lru_cache(maxsize=1)
+def _top_metrics() -> frozenset[str]:
+    """The metrics ``validate_top_metric`` accepts."""
+    from plant_analytics.api.services.aggregation import additive_columns
+    from plant_analytics.api.sorting import numeric_columns
+    from plant_analytics.egrid.levels import Level
+
+    return frozenset(numeric_columns(Level.PLANT)) | frozenset(additive_columns(Level.GENERATOR))
 
 
 class FastPathApp(FastAPI):

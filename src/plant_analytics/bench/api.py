@@ -377,7 +377,9 @@ def machine() -> str:
 BEFORE = (
     "floor 16-20k req/s, cached 870-1,750, uncached 85-140, gateway not run (earlier runs); "
     "a run of the previous code just before the change (2026-11-28 13:05 UTC, without the "
-    "log line): floor 17,205, cached 1,198, uncached 118"
+    "log line): floor 17,205, cached 1,198, uncached 118; the pass before this one "
+    "(13:27 UTC, same command): floor 19-28k, cached 7.4-7.7k, uncached 1,400, "
+    "gateway 143-158"
 )
 
 
@@ -443,9 +445,9 @@ def render(results: list[Result], seconds: int, connections: int, repeat: int = 
     if gateway:
         lines += [
             "",
-            "The gateway row: the gateway forwards over its own pooled HTTP/1.1 keep-alive "
-            "client (`gateway/http11.py`, httptools; httpx's async pool cost ~1.3 ms a "
-            "request and collapsed to ~100 req/s with 64 in flight) and checks all of a "
+            "The gateway row: the gateway forwards with aiohttp's pooled keep-alive client "
+            "(`gateway/upstream.py`; httpx's async pool cost ~1.3 ms a request and collapsed "
+            "to ~100 req/s with 64 in flight) and checks all of a "
             "request's rate-limit keys in one pipelined Redis round trip. Five processes "
             "(wrk, gateway, api, Redis, PostgreSQL's idle backends) share the 2 cores here, "
             "and every request crosses two HTTP hops and two Redis round trips (limits, "
@@ -457,9 +459,12 @@ def render(results: list[Result], seconds: int, connections: int, repeat: int = 
         "authenticates (verified-token cache), finds the response in the query cache (in "
         "memory here, Redis in scenario 4; keys carry the data version) and answers with "
         "precomputed headers, before Starlette's middleware stack and without FastAPI's "
-        "routing and validation (`--target all` has it too, inside the gateway's guard). Uncached: a wrk Lua script rotates `state` over "
-        "all 52 codes and sends `Cache-Control: no-cache`, so every request goes through "
-        "FastAPI and runs the query on the database (the 2023 sample has generators only: "
+        "routing and validation (`--target all` has it too, inside the gateway's guard). "
+        "Uncached: a wrk Lua script rotates `state` over all 52 codes and sends "
+        "`Cache-Control: no-cache`, so every request is computed: the fast path checks "
+        "its plain parameters by hand (anything unusual or invalid goes to FastAPI, whose "
+        "422 stays the answer), calls the route's function, and that runs the "
+        "query on the database (the 2023 sample has generators only: "
         "the plants come from `plant_generator_total`, the generator sums kept at load "
         "time, an index range scan per state). For reference, the original NestJS "
         f"implementation served about {NEST_CACHED:,.0f} req/s cached and "

@@ -1,4 +1,4 @@
-"""Forwarding to the auth and API services: pooled keep-alive connections (gateway/http11.py),
+"""Forwarding to the auth and API services: pooled keep-alive connections (gateway/upstream.py),
 small answers passed on whole, large or slow ones streamed through.
 
 Requests to the API are signed (security/gateway_signature.py), which is what lets the API
@@ -13,7 +13,7 @@ from fastapi import Request
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
-from plant_analytics.gateway.http11 import Http11Pool, UpstreamError, UpstreamTimeout
+from plant_analytics.gateway.upstream import UpstreamClient, UpstreamError, UpstreamTimeoutError
 from plant_analytics.problems import problem_response
 from plant_analytics.security.gateway_signature import signature_headers
 
@@ -27,8 +27,8 @@ _RESPONSE_DROPPED = frozenset(
 log = logging.getLogger(__name__)
 
 
-def new_client(max_connections: int = 200) -> Http11Pool:
-    return Http11Pool(max_connections=max_connections, connect_timeout=5.0, read_timeout=60.0)
+def new_client(max_connections: int = 200) -> UpstreamClient:
+    return UpstreamClient(max_connections=max_connections, connect_timeout=5.0, read_timeout=60.0)
 
 
 class Upstream:
@@ -39,7 +39,7 @@ class Upstream:
         self.secret = secret  # set: sign forwarded requests (the API)
         self.max_body_bytes = max_body_bytes
 
-    async def forward(self, request: Request, client: Http11Pool) -> Response:
+    async def forward(self, request: Request, client: UpstreamClient) -> Response:
         scope = request.scope
         request_id = scope.get("state", {}).get("request_id", "")
         path = scope["path"]
@@ -76,7 +76,7 @@ class Upstream:
                 self.secret, method, path_qs, request_id, body, authorization or "").items())
         try:
             response = await client.request(method, self.base_url + path_qs, headers, body)
-        except UpstreamTimeout:
+        except UpstreamTimeoutError:
             log.warning("%s timed out", self.name)
             return problem_response(504, f"the {self.name} service did not answer in time",
                                     type_="upstream-timeout")

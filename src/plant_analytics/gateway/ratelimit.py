@@ -17,8 +17,8 @@ import logging
 import math
 import threading
 import time
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 log = logging.getLogger(__name__)

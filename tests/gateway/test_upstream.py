@@ -1,5 +1,5 @@
-"""The gateway's HTTP/1.1 upstream pool against a real uvicorn: whole and streamed bodies,
-keep-alive reuse, a stale connection retried once, HEAD, and unreachable upstreams."""
+"""The gateway's upstream client against a real uvicorn: whole and streamed bodies,
+keep-alive reuse, a connection the upstream closed replaced, HEAD, unreachable upstreams."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 import uvicorn
 
-from plant_analytics.gateway import http11
-from plant_analytics.gateway.http11 import Http11Pool, UpstreamError
+from plant_analytics.gateway import upstream
+from plant_analytics.gateway.upstream import UpstreamClient, UpstreamError
 
-BIG = b"x" * (http11.WHOLE_BODY_BYTES * 3)
+BIG = b"x" * (upstream.WHOLE_BODY_BYTES * 3)
 
 
 async def upstream_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -30,17 +30,31 @@ async def upstream_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         more = message.get("more_body", False)
     path = scope["path"]
     if path == "/chunked":  # no content-length: uvicorn sends it chunked
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"text/plain")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/plain")],
+            }
+        )
         for part in (b"one,", b"two,", b"three"):
             await send({"type": "http.response.body", "body": part, "more_body": True})
         await send({"type": "http.response.body", "body": b""})
         return
     payload = BIG if path == "/big" else b"echo:" + scope["method"].encode() + b":" + body
-    headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(payload)).encode()),
-               (b"x-seen-host", dict(scope["headers"]).get(b"host", b""))]
-    await send({"type": "http.response.start", "status": 201 if path == "/created" else 200,
-                "headers": headers})
+    headers = [
+        (b"content-type", b"text/plain"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"x-seen-host", dict(scope["headers"]).get(b"host", b"")),
+        (b"x-client-port", str(scope["client"][1]).encode()),
+    ]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 201 if path == "/created" else 200,
+            "headers": headers,
+        }
+    )
     await send({"type": "http.response.body", "body": payload})
 
 
@@ -53,8 +67,11 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[str]:
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(upstream_app, host="127.0.0.1", port=port,
-                                           log_level="warning", timeout_keep_alive=1))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            upstream_app, host="127.0.0.1", port=port, log_level="warning", timeout_keep_alive=1
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -65,7 +82,7 @@ def upstream() -> Iterator[str]:
     thread.join(10)
 
 
-async def _read(response: http11.UpstreamResponse) -> bytes:
+async def _read(response: upstream.UpstreamResponse) -> bytes:
     if response.body is not None:
         return response.body
     assert response.stream is not None
@@ -74,10 +91,11 @@ async def _read(response: http11.UpstreamResponse) -> bytes:
 
 def test_whole_chunked_and_streamed_bodies(upstream: str) -> None:
     async def scenario() -> None:
-        pool = Http11Pool(max_connections=4)
+        pool = UpstreamClient(max_connections=4)
         try:
             small = await pool.request("POST", upstream + "/created?x=1", [("a", "b")], b"hi")
-            assert small.status == 201 and small.body == b"echo:POST:hi"
+            assert small.status == 201
+            assert small.body == b"echo:POST:hi"
             assert dict(small.headers)[b"x-seen-host"] == upstream.removeprefix("http://").encode()
             chunked = await pool.request("GET", upstream + "/chunked", [])
             assert await _read(chunked) == b"one,two,three"
@@ -86,10 +104,12 @@ def test_whole_chunked_and_streamed_bodies(upstream: str) -> None:
             assert big.body is None  # larger than WHOLE_BODY_BYTES: streamed
             assert await _read(big) == BIG
             head = await pool.request("HEAD", upstream + "/created", [])
-            assert head.status == 201 and head.body == b""
+            assert head.status == 201
+            assert head.body == b""
             # after all that, connections still serve (reused or replaced)
-            again = await asyncio.gather(*[pool.request("GET", upstream + "/", [])
-                                           for _ in range(10)])
+            again = await asyncio.gather(
+                *[pool.request("GET", upstream + "/", []) for _ in range(10)]
+            )
             assert {r.body for r in again} == {b"echo:GET:"}
         finally:
             await pool.aclose()
@@ -99,25 +119,27 @@ def test_whole_chunked_and_streamed_bodies(upstream: str) -> None:
 
 def test_keep_alive_reuses_one_connection(upstream: str) -> None:
     async def scenario() -> int:
-        pool = Http11Pool()
+        pool = UpstreamClient()
+        ports = set()
         try:
             for _ in range(5):
-                assert (await pool.request("GET", upstream + "/", [])).body == b"echo:GET:"
-            return sum(len(idle) for idle in pool._idle.values())
+                answer = await pool.request("GET", upstream + "/", [])
+                assert answer.body == b"echo:GET:"
+                ports.add(dict(answer.headers)[b"x-client-port"])
+            return len(ports)
         finally:
             await pool.aclose()
 
     assert asyncio.run(scenario()) == 1
 
 
-def test_a_connection_the_upstream_closed_is_replaced(upstream: str,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    # the upstream closes idle connections after 1 s; with the idle limit above that, the
-    # pool picks a closed one, gets nothing back, and retries once on a new connection
-    monkeypatch.setattr(http11, "IDLE_SECONDS", 60.0)
+def test_a_connection_the_upstream_closed_is_replaced(
+    upstream: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the upstream closes idle connections after 1 s: the next request needs a new one
 
     async def scenario() -> bytes | None:
-        pool = Http11Pool()
+        pool = UpstreamClient()
         try:
             await pool.request("GET", upstream + "/", [])
             await asyncio.sleep(1.6)
@@ -130,11 +152,10 @@ def test_a_connection_the_upstream_closed_is_replaced(upstream: str,
 
 def test_unreachable_upstream_is_an_upstream_error() -> None:
     async def scenario() -> None:
-        pool = Http11Pool()
+        pool = UpstreamClient()
         try:
             with pytest.raises(UpstreamError):
                 await pool.request("GET", f"http://127.0.0.1:{_free_port()}/", [])
-            assert pool._slot(("127.0.0.1", 1))._value == pool.max_connections
         finally:
             await pool.aclose()
 
