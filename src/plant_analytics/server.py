@@ -18,6 +18,7 @@ from plant_analytics.ops.health import ops_router
 from plant_analytics.ops.http import ObservabilityMiddleware
 from plant_analytics.ops.logging import configure_logging
 from plant_analytics.problems import install_problem_handlers
+from plant_analytics.security.openapi import declare_bearer_auth
 from plant_analytics.settings import Settings, get_settings
 from plant_analytics.targets import (
     ComponentStartError,
@@ -37,8 +38,14 @@ GRACEFUL_SHUTDOWN_SECONDS = 15
 
 
 def new_app() -> FastAPI:
-    app = FastAPI(title=TITLE, version=__version__, description=DESCRIPTION,
-                  docs_url="/docs", openapi_url="/openapi.json", redoc_url=None)
+    app = FastAPI(
+        title=TITLE,
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
     install_problem_handlers(app)
     return app
 
@@ -57,7 +64,7 @@ def combined_openapi(settings: Settings) -> dict[str, Any]:
     app.include_router(well_known)
     module = _optional_module("plant_analytics.api.app")
     app.include_router(module.api_router(settings) if module else api_placeholder_router())
-    return copy.deepcopy(app.openapi())
+    return declare_bearer_auth(copy.deepcopy(app.openapi()))
 
 
 def build_app(process: Process) -> ASGIApp:
@@ -66,8 +73,9 @@ def build_app(process: Process) -> ASGIApp:
     app = process.base_app or new_app()
     for key, value in process.state.items():
         setattr(app.state, key, value)
-    app.include_router(ops_router(process.target, settings, process.readiness,
-                                  lambda: process.engine))
+    app.include_router(
+        ops_router(process.target, settings, process.readiness, lambda: process.engine)
+    )
     for router in [*process.routers, *process.last_routers]:
         app.include_router(router)
     if process.state.get("combined_openapi"):
@@ -98,8 +106,7 @@ def build_app(process: Process) -> ASGIApp:
     asgi: ASGIApp = app
     for wrap in process.middleware:
         asgi = wrap(asgi)
-    return ObservabilityMiddleware(asgi, service=process.target,
-                                   count_api_calls=process.has("api"))
+    return ObservabilityMiddleware(asgi, service=process.target, count_api_calls=process.has("api"))
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -112,8 +119,9 @@ def port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def serve(target: str, settings: Settings | None = None, host: str | None = None,
-          port: int | None = None) -> int:
+def serve(
+    target: str, settings: Settings | None = None, host: str | None = None, port: int | None = None
+) -> int:
     """Run a target until SIGINT/SIGTERM; the exit status is 0 unless a component failed."""
     settings = settings or get_settings()
     configure_logging(target, settings.log_level)
@@ -132,9 +140,14 @@ def serve(target: str, settings: Settings | None = None, host: str | None = None
         log.error(str(exc), extra={"component": exc.component})
         return 1
     config = uvicorn.Config(
-        build_app(process), host=host or settings.host, port=port or process.port,
-        log_config=None, access_log=False, lifespan="on",
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS, server_header=False,
+        build_app(process),
+        host=host or settings.host,
+        port=port or process.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        server_header=False,
     )
     server = uvicorn.Server(config)
     failures: list[str] = []
@@ -144,8 +157,13 @@ def serve(target: str, settings: Settings | None = None, host: str | None = None
         server.should_exit = True
 
     process.on_failure = on_failure
-    log.info("serving target %s (%s) on %s:%d", target, ", ".join(process.components),
-             config.host, config.port)
+    log.info(
+        "serving target %s (%s) on %s:%d",
+        target,
+        ", ".join(process.components),
+        config.host,
+        config.port,
+    )
     server.run()
     if not server.started:
         log.error("target %s did not start (see above)", target)

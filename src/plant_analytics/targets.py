@@ -35,7 +35,6 @@ from plant_analytics.ops.health import (
     http_check,
     redis_check,
 )
-from plant_analytics.pending_settings import setting
 from plant_analytics.problems import problem_response
 from plant_analytics.settings import Settings, get_settings
 
@@ -153,7 +152,7 @@ def _start_database(process: Process) -> None:
     settings = process.settings
     engine = (get_engine() if settings is get_settings()
               else make_engine(settings.resolved_database_url))
-    timeout = float(setting(settings, "startup_timeout_seconds", 30))
+    timeout = settings.startup_timeout_seconds
     deadline = time.monotonic() + timeout
     while True:  # wait for the database: in a deployment it may come up after us
         try:
@@ -257,23 +256,23 @@ def _start_api(process: Process) -> None:
     process.readiness.add("api", *checks)
     if alone:
         secret = settings.internal_secret.get_secret_value().encode()
-        max_age = setting(settings, "gateway_signature_max_age_seconds")
+        max_age = settings.gateway_signature_max_age_seconds
         process.middleware.append(
             lambda app: GatewaySignatureMiddleware(app, secret, max_age_seconds=max_age))
 
 
 def _start_gateway(process: Process) -> None:
     from plant_analytics.gateway.dashboard import dashboard_router
-    from plant_analytics.gateway.upstream import UpstreamClient
     from plant_analytics.gateway.middleware import GatewayMiddleware, Limits
     from plant_analytics.gateway.proxy import Upstream, new_client
     from plant_analytics.gateway.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+    from plant_analytics.gateway.upstream import UpstreamClient
     from plant_analytics.security.deps import SecurityContext
 
     settings = process.settings
     limiter: RateLimiter
     if settings.redis_url:
-        redis_limiter = RedisRateLimiter(settings.redis_url, setting(settings, "redis_key_prefix"))
+        redis_limiter = RedisRateLimiter(settings.redis_url, settings.redis_key_prefix)
         limiter = redis_limiter
         process.readiness.add("gateway", redis_check(settings.redis_url, critical=False))
 
@@ -286,7 +285,7 @@ def _start_gateway(process: Process) -> None:
     else:
         limiter = MemoryRateLimiter()
     limits = Limits(per_user_per_minute=settings.rate_limit_per_minute,
-                    per_ip_per_minute=setting(settings, "rate_limit_ip_per_minute"))
+                    per_ip_per_minute=settings.rate_limit_ip_per_minute)
     context: SecurityContext = process.state["security"]
     process.middleware.append(
         lambda app: GatewayMiddleware(app, context.verifier, limiter, limits))
@@ -324,7 +323,7 @@ def _start_gateway(process: Process) -> None:
                     "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
         process.routers.append(router)
         process.state["combined_openapi"] = True
-    process.last_routers.append(dashboard_router(setting(settings, "dashboard_dir")))
+    process.last_routers.append(dashboard_router(settings.dashboard_dir))
 
 
 def _pipeline_runner(name: str, process: Process) -> Callable[[threading.Event], None]:
@@ -395,7 +394,7 @@ def port_for(target: str, settings: Settings) -> int:
         "gateway": settings.gateway_port,
         "auth": settings.auth_port,
         "api": settings.api_port,
-    }.get(target) or int(setting(settings, "ops_port"))
+    }.get(target) or settings.ops_port
 
 
 def resolve(target: str) -> list[str]:

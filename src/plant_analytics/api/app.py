@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy.engine import Engine
@@ -27,6 +28,7 @@ from plant_analytics.api.routers import (
 )
 from plant_analytics.db.engine import make_engine
 from plant_analytics.infra.cache import Cache, DataVersion, get_cache
+from plant_analytics.security.openapi import declare_bearer_auth
 from plant_analytics.settings import Settings
 
 __all__ = ["API_PREFIX", "api_router", "create_api_app", "install_error_handlers"]
@@ -116,4 +118,12 @@ def create_api_app(
     # Cached GETs skip the middleware stack, routing and validation (api/fastpath.py);
     # misses go on to the routes.
     app.fast_path = FastPathMiddleware(None, ctx, API_PREFIX + "/")
+    build_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = declare_bearer_auth(build_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
