@@ -14,7 +14,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -258,20 +258,12 @@ def _load_sequential(
     name = result.file_name
     result.notes.extend(notes)
     report("read", 1, 1)
-    datasets: list[Dataset] = []
     rejected: list[tuple[Problem, dict[str, Any]]] = []
     state["rejected"] = rejected
     sheets = _sheets_of_level(sheets, options.level, name)
-    for sheet in sheets:
-        parsed = _parse(sheet, options)
-        result.problems.extend(parsed.problems)
-        rejected.extend(parsed.rejected)
-        datasets.extend(parsed.datasets)
-    _refuse_duplicate_datasets(datasets, name)
-    result.rejected = len(rejected)
-    if result.problems and options.on_row_error != "skip":
-        raise InputError(result.problems)
-    _note_unmapped(datasets, result)
+    datasets = _gather(
+        (_parse(sheet, options) for sheet in sheets), result, rejected, name, options
+    )
     total_rows = sum(len(d.records) for d in datasets)
     with engine.begin() as conn:
         _lock(conn, datasets)
@@ -388,19 +380,13 @@ def _load_overlapped(
         result.notes.extend(notes)
         rejected: list[tuple[Problem, dict[str, Any]]] = []
         state["rejected"] = rejected
-        datasets: list[Dataset] = []
-        for sheet_name in selected:
-            outcome = parsed[sheet_name]
-            if isinstance(outcome, InputError):
-                raise outcome
-            result.problems.extend(outcome.problems)
-            rejected.extend(outcome.rejected)
-            datasets.extend(outcome.datasets)
-        _refuse_duplicate_datasets(datasets, name)
-        result.rejected = len(rejected)
-        if result.problems and options.on_row_error != "skip":
-            raise InputError(result.problems)
-        _note_unmapped(datasets, result)
+        datasets = _gather(
+            (_raise_if_error(parsed[sheet_name]) for sheet_name in selected),
+            result,
+            rejected,
+            name,
+            options,
+        )
         total_rows = sum(len(d.records) for d in datasets)
         result.datasets = [s for n in selected for s in summaries[n]]
         report("load", total_rows, total_rows)
@@ -428,6 +414,33 @@ def _note_unmapped(datasets: list[Dataset], result: IngestResult) -> None:
                 f"{len(dataset.unmapped)} column(s) with no canonical name kept verbatim "
                 f"in 'extra': {', '.join(dataset.unmapped[:10])}"
             )
+
+
+def _gather(
+    outcomes: Iterable[ParseResult],
+    result: IngestResult,
+    rejected: list[tuple[Problem, dict[str, Any]]],
+    name: str,
+    options: IngestOptions,
+) -> list[Dataset]:
+    """Every sheet's datasets and problems, in workbook order; the bad-row rule applied."""
+    datasets: list[Dataset] = []
+    for outcome in outcomes:
+        result.problems.extend(outcome.problems)
+        rejected.extend(outcome.rejected)
+        datasets.extend(outcome.datasets)
+    _refuse_duplicate_datasets(datasets, name)
+    result.rejected = len(rejected)
+    if result.problems and options.on_row_error != "skip":
+        raise InputError(result.problems)
+    _note_unmapped(datasets, result)
+    return datasets
+
+
+def _raise_if_error(outcome: ParseResult | InputError) -> ParseResult:
+    if isinstance(outcome, InputError):
+        raise outcome
+    return outcome
 
 
 def _refuse_duplicate_datasets(datasets: list[Dataset], name: str) -> None:

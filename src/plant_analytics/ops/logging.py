@@ -6,6 +6,7 @@ readable lines instead; ``PA_LOG_FORMAT=json`` or ``console`` forces either.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import datetime as dt
 import logging
@@ -49,6 +50,71 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The JSON handler ``configure_logging`` installs: a ``StreamHandler`` that also takes
+    preformatted request log lines (``write_line``, from ops/http.py) into a buffer, written
+    out in one ``write`` when it holds ``max_pending`` lines, ``interval`` seconds after its
+    first line at the latest (a timer on the running event loop), before any other record
+    (lines stay in order) and on ``flush``/``close`` -- which ``logging.shutdown`` calls at
+    exit, so a clean shutdown loses no line. Outside an event loop a line is written at once.
+    """
+
+    max_pending = 256
+    interval = 0.05
+
+    def __init__(self, stream: Any = None) -> None:
+        super().__init__(stream)
+        self._pending: list[str] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    def write_line(self, line: str) -> None:
+        """Write ``line`` (terminator included) soon; see the class."""
+        with self.lock:  # type: ignore[union-attr]
+            pending = self._pending
+            pending.append(line)
+            if len(pending) >= self.max_pending:
+                self._write_pending()
+                return
+            if self._timer is None:
+                try:
+                    loop = asyncio.get_running_loop()
+                except RuntimeError:
+                    self._write_pending()
+                    return
+                self._timer = loop.call_later(self.interval, self.flush)
+
+    def _write_pending(self) -> None:
+        """Under the lock: the buffered lines out, and the stream flushed."""
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+        if self._pending:
+            text = "".join(self._pending)
+            self._pending.clear()
+            self.stream.write(text)
+            self.stream.flush()
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self._write_pending()
+            super().flush()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._pending:
+            try:
+                self.flush()  # the request lines written before this record come first
+            except Exception:
+                self.handleError(record)
+        super().emit(record)
+
+    def close(self) -> None:
+        try:
+            self.flush()
+        except Exception:  # the stream may be gone at exit; nothing left to write to
+            pass
+        super().close()
+
+
 class ConsoleFormatter(logging.Formatter):
     """``13:15:11 INFO  GET /api/v1/plants/top 200  12.3 ms  admin@…`` for people at a terminal."""
 
@@ -75,10 +141,9 @@ def _wants_console(stream: Any) -> bool:
 
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Send every log (ours, uvicorn's, httpx's) through one handler on stderr."""
-    handler = logging.StreamHandler(sys.stderr)
-    formatter: logging.Formatter = (
-        ConsoleFormatter() if _wants_console(sys.stderr) else JsonFormatter(service)
-    )
+    console = _wants_console(sys.stderr)
+    handler = logging.StreamHandler(sys.stderr) if console else JsonStreamHandler(sys.stderr)
+    formatter: logging.Formatter = ConsoleFormatter() if console else JsonFormatter(service)
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
