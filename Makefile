@@ -26,7 +26,7 @@ install: $(VENV)/.installed ## Set up the Python environment in .venv (the other
 
 .PHONY: test
 test: install ## Run every test: Python (SQLite, PostgreSQL, Redis, RabbitMQ, Airflow, deploy) and the dashboard
-	$(MAKE) --no-print-directory test-python web-test web-e2e
+	$(MAKE) --no-print-directory test-python web-check-api web-test web-e2e
 
 .PHONY: test-python
 test-python: install ## Run the Python test suite only
