@@ -88,23 +88,51 @@ def _answer_headers(version: str, key: str) -> tuple[str, list[tuple[bytes, byte
     return etag, raw
 
 
+class CachedAnswer:
+    """Everything sent for one cached entry: its body, ETag and both header lists (200 and
+    304), made once per entry (``FastPathMiddleware`` keeps them next to the entry)."""
+
+    __slots__ = ("body", "entry", "etag", "headers", "not_modified_headers", "route")
+
+    def __init__(
+        self, body: bytes, version: str, key: str, entry: bytes = b"", route: Any = None
+    ) -> None:
+        etag, raw = _answer_headers(version, key)
+        self.entry = entry
+        self.route = route
+        self.body = body
+        self.etag = etag
+        self.not_modified_headers = raw
+        self.headers = [
+            *raw,
+            (b"content-length", str(len(body)).encode("latin-1")),
+            (b"content-type", b"application/json"),
+        ]
+
+
+async def send_answer(send: Send, answer: CachedAnswer, if_none_match: str | None) -> None:
+    """What ``json_response`` (or ``not_modified`` on a matching If-None-Match) sends,
+    without building a Response."""
+    if if_none_match is not None and etag_matches(if_none_match, answer.etag):
+        headers = list(answer.not_modified_headers)
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    headers = list(answer.headers)
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": answer.body})
+
+
 async def send_cached(
     send: Send, body: bytes, version: str, key: str, if_none_match: str | None
 ) -> None:
     """What ``json_response(body, version, etag)`` (or ``not_modified`` on a matching
     If-None-Match) sends, without building a Response."""
-    etag, raw = _answer_headers(version, key)
-    if etag_matches(if_none_match, etag):
-        await send({"type": "http.response.start", "status": 304, "headers": list(raw)})
-        await send({"type": "http.response.body", "body": b""})
-        return
-    headers = [
-        *raw,
-        (b"content-length", str(len(body)).encode("latin-1")),
-        (b"content-type", b"application/json"),
-    ]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_answer(send, CachedAnswer(body, version, key), if_none_match)
+
+
+ANSWERS_KEPT = 1024
+ANSWER_BYTES_KEPT = 64 * 1024 * 1024
 
 
 class FastPathMiddleware:
@@ -123,6 +151,9 @@ class FastPathMiddleware:
         self.fastapi_app = fastapi_app
         self.top_path = prefix.rstrip("/") + "/plants/top"
         self.routes: dict[str, TemplateRoute] = {t: TemplateRoute(t) for t in ctx.fast_path_routes}
+        # cache key -> the answer made from the entry last found under it (bounded)
+        self._answers: dict[str, CachedAnswer] = {}
+        self._answer_bytes = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -145,8 +176,7 @@ class FastPathMiddleware:
         except Exception:  # an unexpected failure: the route handles it (and answers it)
             return False
         if found is not None:
-            body, version, key = found
-            await send_cached(send, body, version, key, if_none_match)
+            await send_answer(send, found, if_none_match)
             return True
         if self.compute_top and scope["path"] == self.top_path:
             return await self._top(scope, receive, send, principal)
@@ -189,24 +219,33 @@ class FastPathMiddleware:
             return None
         return principal, if_none_match, no_cache
 
-    async def _lookup(self, scope: Scope, principal: Any) -> tuple[bytes, str, str] | None:
-        """The cached body for this request, when it may be served here; else None."""
+    async def _lookup(self, scope: Scope, principal: Any) -> CachedAnswer | None:
+        """The cached answer for this request, when it may be served here; else None."""
         ctx = self.ctx
         version = await ctx.versions.current()
         key = scope_key(scope)
-        entry = await ctx.cache.get(cache_key(ctx, version, key))
+        full_key = cache_key(ctx, version, key)
+        entry = await ctx.cache.get(full_key)
         if entry is None:
             return None
-        template, body = unpack(entry)
-        route = self.routes.get(template)
-        if route is None:
-            return None
+        answer = self._answers.get(full_key)
+        if answer is None or (answer.entry is not entry and answer.entry != entry):
+            template, body = unpack(entry)
+            route = self.routes.get(template)
+            if route is None:
+                return None
+            answer = CachedAnswer(body, version, key, entry, route)
+            if len(self._answers) >= ANSWERS_KEPT or self._answer_bytes > ANSWER_BYTES_KEPT:
+                self._answers.clear()
+                self._answer_bytes = 0
+            self._answers[full_key] = answer
+            self._answer_bytes += 2 * len(entry)
         count(hit=True)
         state: dict[str, Any] = scope["state"]
         state["principal"] = principal  # for the request log line, as require_principal does
         state["pa_api"] = ctx
-        scope["route"] = route
-        return body, version, key
+        scope["route"] = answer.route
+        return answer
 
     async def _top(self, scope: Scope, receive: Receive, send: Send, principal: Any) -> bool:
         """``/plants/top`` not in the cache (or ``no-cache``): its parameters checked by hand

@@ -7,6 +7,7 @@ readable lines instead; ``PA_LOG_FORMAT=json`` or ``console`` forces either.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import datetime as dt
 import logging
@@ -66,6 +67,7 @@ class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().__init__(stream)
         self._pending: list[str] = []
         self._timer: asyncio.TimerHandle | None = None
+        self._timer_loop: asyncio.AbstractEventLoop | None = None
 
     def write_line(self, line: str) -> None:
         """Write ``line`` (terminator included) soon; see the class."""
@@ -75,17 +77,18 @@ class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
             if len(pending) >= self.max_pending:
                 self._write_pending()
                 return
-            if self._timer is None:
-                try:
-                    loop = asyncio.get_running_loop()
-                except RuntimeError:
-                    self._write_pending()
-                    return
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self._write_pending()
+                return
+            if self._timer_loop is not loop:  # none yet (or one on a loop now gone)
+                self._timer_loop = loop
                 self._timer = loop.call_later(self.interval, self.flush)
 
     def _write_pending(self) -> None:
-        """Under the lock: the buffered lines out, and the stream flushed."""
-        timer, self._timer = self._timer, None
+        """Under the lock: the buffered lines out in one write, and the stream flushed."""
+        timer, self._timer, self._timer_loop = self._timer, None, None
         if timer is not None:
             timer.cancel()
         if self._pending:
@@ -108,10 +111,8 @@ class JsonStreamHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # the stream may be gone at exit
             self.flush()
-        except Exception:  # the stream may be gone at exit; nothing left to write to
-            pass
         super().close()
 
 
