@@ -89,7 +89,9 @@ class Process:
     def start_background(self) -> None:
         for service in self.background:
             service.thread = threading.Thread(
-                target=self._run_background, args=(service,), name=f"pa-{service.name}",
+                target=self._run_background,
+                args=(service,),
+                name=f"pa-{service.name}",
                 daemon=True,
             )
             service.thread.start()
@@ -150,8 +152,9 @@ def _start_database(process: Process) -> None:
     from plant_analytics.db.migrate import alembic_config, current_revision
 
     settings = process.settings
-    engine = (get_engine() if settings is get_settings()
-              else make_engine(settings.resolved_database_url))
+    engine = (
+        get_engine() if settings is get_settings() else make_engine(settings.resolved_database_url)
+    )
     timeout = settings.startup_timeout_seconds
     deadline = time.monotonic() + timeout
     while True:  # wait for the database: in a deployment it may come up after us
@@ -163,15 +166,16 @@ def _start_database(process: Process) -> None:
             if time.monotonic() >= deadline:
                 reason = str(exc.orig).strip().splitlines()[-1] if exc.orig else str(exc)
                 raise RuntimeError(
-                    f"cannot reach {engine.url.render_as_string()} within {timeout:g} s: "
-                    f"{reason}") from None
+                    f"cannot reach {engine.url.render_as_string()} within {timeout:g} s: {reason}"
+                ) from None
             time.sleep(0.5)
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     current = current_revision(engine)
     if current != head:
         raise RuntimeError(
             f"the database is at revision {current or 'none'}, this code needs {head}: "
-            "run `plant-analytics db upgrade` (make migrate) first")
+            "run `plant-analytics db upgrade` (make migrate) first"
+        )
     process.engine = engine
 
 
@@ -182,8 +186,9 @@ def _start_tokens(process: Process) -> None:
         process.state["security"] = local_security(process.settings)
     else:
         alone = process.has("api") and not process.has("gateway")
-        process.state["security"] = remote_security(process.settings,
-                                                    require_gateway_signature=alone)
+        process.state["security"] = remote_security(
+            process.settings, require_gateway_signature=alone
+        )
 
 
 def _start_signing_keys(process: Process) -> None:
@@ -200,8 +205,9 @@ def _start_auth(process: Process) -> None:
     from plant_analytics.auth.service import AuthService
 
     assert process.engine is not None
-    process.state["auth_service"] = AuthService(process.engine, process.settings,
-                                                process.state["keystore"])
+    process.state["auth_service"] = AuthService(
+        process.engine, process.settings, process.state["keystore"]
+    )
     process.routers += [router, well_known]
     process.readiness.add("auth", database_check(process.engine))
 
@@ -211,8 +217,11 @@ def api_placeholder_router() -> APIRouter:
 
     @router.api_route("/api/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     async def not_installed(path: str) -> Response:
-        return problem_response(503, "the analytics API is not part of this build "
-                                "(plant_analytics.api is missing)", type_="not-installed")
+        return problem_response(
+            503,
+            "the analytics API is not part of this build (plant_analytics.api is missing)",
+            type_="not-installed",
+        )
 
     return router
 
@@ -237,9 +246,15 @@ def _start_api(process: Process) -> None:
 
             # Innermost wrapper (index 0): the gateway's guard (token check, rate limits) runs
             # first, then cached GETs skip the routing (api/fastpath.py), as in target api.
-            process.middleware.insert(0, lambda app: FastPathMiddleware(
-                app, api_context, module.API_PREFIX + "/",
-                fastapi_app=app if isinstance(app, FastAPI) else None))
+            process.middleware.insert(
+                0,
+                lambda app: FastPathMiddleware(
+                    app,
+                    api_context,
+                    module.API_PREFIX + "/",
+                    fastapi_app=app if isinstance(app, FastAPI) else None,
+                ),
+            )
         cache = getattr(getattr(router, "api_context", None), "cache", None)
         if cache is not None:
 
@@ -258,7 +273,8 @@ def _start_api(process: Process) -> None:
         secret = settings.internal_secret.get_secret_value().encode()
         max_age = settings.gateway_signature_max_age_seconds
         process.middleware.append(
-            lambda app: GatewaySignatureMiddleware(app, secret, max_age_seconds=max_age))
+            lambda app: GatewaySignatureMiddleware(app, secret, max_age_seconds=max_age)
+        )
 
 
 def _start_gateway(process: Process) -> None:
@@ -284,11 +300,12 @@ def _start_gateway(process: Process) -> None:
         process.lifespans.append(close_limiter)
     else:
         limiter = MemoryRateLimiter()
-    limits = Limits(per_user_per_minute=settings.rate_limit_per_minute,
-                    per_ip_per_minute=settings.rate_limit_ip_per_minute)
+    limits = Limits(
+        per_user_per_minute=settings.rate_limit_per_minute,
+        per_ip_per_minute=settings.rate_limit_ip_per_minute,
+    )
     context: SecurityContext = process.state["security"]
-    process.middleware.append(
-        lambda app: GatewayMiddleware(app, context.verifier, limiter, limits))
+    process.middleware.append(lambda app: GatewayMiddleware(app, context.verifier, limiter, limits))
 
     upstreams: list[tuple[tuple[str, ...], Upstream]] = []
     if not process.has("auth"):
@@ -319,8 +336,11 @@ def _start_gateway(process: Process) -> None:
                 return await _upstream.forward(request, holder["client"])
 
             for path in paths:
-                router.add_api_route(path, forward, methods=[
-                    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+                router.add_api_route(
+                    path,
+                    forward,
+                    methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+                )
         process.routers.append(router)
         process.state["combined_openapi"] = True
     process.last_routers.append(dashboard_router(settings.dashboard_dir))
@@ -355,21 +375,40 @@ def _start_background(name: str) -> Callable[[Process], None]:
 COMPONENTS: dict[str, Component] = {
     c.name: c
     for c in (
-        Component("database", "Connection pool; waits for the database and checks migrations.",
-                  _start_database),
-        Component("signing-keys", "The Ed25519 keys that sign access tokens.",
-                  _start_signing_keys),
-        Component("tokens", "Access-token verification (local keys or the auth JWKS).",
-                  _start_tokens),
-        Component("auth", "Users, login, refresh tokens, JWKS (/auth/*, /.well-known/*).",
-                  _start_auth, ("database", "signing-keys", "tokens")),
+        Component(
+            "database",
+            "Connection pool; waits for the database and checks migrations.",
+            _start_database,
+        ),
+        Component("signing-keys", "The Ed25519 keys that sign access tokens.", _start_signing_keys),
+        Component(
+            "tokens", "Access-token verification (local keys or the auth JWKS).", _start_tokens
+        ),
+        Component(
+            "auth",
+            "Users, login, refresh tokens, JWKS (/auth/*, /.well-known/*).",
+            _start_auth,
+            ("database", "signing-keys", "tokens"),
+        ),
         Component("api", "The analytics API (/api/v1/*).", _start_api, ("database", "tokens")),
-        Component("gateway", "Public entry: routing, token check, rate limits, dashboard.",
-                  _start_gateway, ("tokens",)),
-        Component("worker", "Runs ingestion jobs from the queue.", _start_background("worker"),
-                  ("database",)),
-        Component("scheduler", "Enqueues periodic jobs (scans for new files).",
-                  _start_background("scheduler"), ("database",)),
+        Component(
+            "gateway",
+            "Public entry: routing, token check, rate limits, dashboard.",
+            _start_gateway,
+            ("tokens",),
+        ),
+        Component(
+            "worker",
+            "Runs ingestion jobs from the queue.",
+            _start_background("worker"),
+            ("database",),
+        ),
+        Component(
+            "scheduler",
+            "Enqueues periodic jobs (scans for new files).",
+            _start_background("scheduler"),
+            ("database",),
+        ),
     )
 }
 
@@ -383,7 +422,7 @@ TARGETS: dict[str, tuple[str, ...]] = {
 }
 TARGET_HELP: dict[str, str] = {
     "all": "Everything in one process on embedded defaults (SQLite, in-memory cache, "
-           "in-process queue, local object store). The default.",
+    "in-process queue, local object store). The default.",
     **{name: COMPONENTS[name].help for name in TARGETS if name != "all"},
 }
 

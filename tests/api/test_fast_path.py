@@ -367,8 +367,10 @@ def test_precomputed_headers_are_those_of_the_responses() -> None:
 
     body, version, key = b'{"data":[]}', "v42", "/api/v1/years?"
     etag = etag_of(version, key)
-    for if_none_match, expected in ((None, json_response(body, version, etag)),
-                                    (etag, not_modified(version, etag))):
+    for if_none_match, expected in (
+        (None, json_response(body, version, etag)),
+        (etag, not_modified(version, etag)),
+    ):
         sent.clear()
         asyncio.run(fastpath.send_cached(send, body, version, key, if_none_match))
         assert sent[0]["status"] == expected.status_code
@@ -396,12 +398,14 @@ def test_fast_path_serves_target_all_behind_the_gateway_guard(
             assert slow.status_code == 200, (path, slow.text)
             assert taken[-2:] == [False, True], path
             strip = {"x-request-id", "ratelimit-remaining", "ratelimit-reset"}
-            assert [(k, v) for k, v in _raw(fast)[1] if k not in strip] == \
-                [(k, v) for k, v in _raw(slow)[1] if k not in strip], path
+            assert [(k, v) for k, v in _raw(fast)[1] if k not in strip] == [
+                (k, v) for k, v in _raw(slow)[1] if k not in strip
+            ], path
             assert fast.content == slow.content
             assert fast.headers["ratelimit-limit"]  # the guard ran for the fast answer too
-            assert int(fast.headers["ratelimit-remaining"]) < \
-                int(slow.headers["ratelimit-remaining"])
+            assert int(fast.headers["ratelimit-remaining"]) < int(
+                slow.headers["ratelimit-remaining"]
+            )
         before = len(taken)
         refused = client.get(FAST_PATHS[0])
         assert refused.status_code == 401
@@ -481,6 +485,15 @@ def test_top_leaves_unusual_and_invalid_parameters_to_fastapi(
 def test_top_parameters_accept_only_plain_forms() -> None:
     assert fastpath.top_parameters(b"year=2023&state=TX") == (2023, "TX", "net_generation_mwh", 10)
     assert fastpath.top_parameters(b"") == (None, None, "net_generation_mwh", 10)
-    for query in (b"limit=0", b"year=2023&year=2022", b"state=T%58", b"fuel=WIND", b"year",
-                  b"state=", b"limit=1001", b"year=2101", b"x=1"):
+    for query in (
+        b"limit=0",
+        b"year=2023&year=2022",
+        b"state=T%58",
+        b"fuel=WIND",
+        b"year",
+        b"state=",
+        b"limit=1001",
+        b"year=2101",
+        b"x=1",
+    ):
         assert fastpath.top_parameters(query) is None, query

@@ -14,8 +14,9 @@ __all__ = ["stub_api"]
 
 
 @pytest.fixture
-def auth_app(sqlite_engine: Engine, tmp_path: Path, stub_api: None
-             ) -> Iterator[tuple[TestClient, Process]]:
+def auth_app(
+    sqlite_engine: Engine, tmp_path: Path, stub_api: None
+) -> Iterator[tuple[TestClient, Process]]:
     """Target all in-process (auth + API stand-in + gateway guard) on SQLite."""
     with running("all", settings_for(sqlite_engine, tmp_path)) as pair:
         yield pair

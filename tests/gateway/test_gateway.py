@@ -20,8 +20,7 @@ def test_api_needs_a_token_before_it_reaches_the_api(auth_app: tuple) -> None:  
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_rate_limit_headers_and_429(sqlite_engine: Engine, tmp_path: Path,
-                                    stub_api: None) -> None:
+def test_rate_limit_headers_and_429(sqlite_engine: Engine, tmp_path: Path, stub_api: None) -> None:
     settings = settings_for(sqlite_engine, tmp_path, rate_limit_per_minute=3)
     with running("all", settings) as (client, process):
         make_user(process)
@@ -37,9 +36,9 @@ def test_rate_limit_headers_and_429(sqlite_engine: Engine, tmp_path: Path,
     assert int(limited.headers["RateLimit-Reset"]) >= 1
 
 
-def test_placeholder_dashboard_links_the_docs(sqlite_engine: Engine, tmp_path: Path,
-                                              stub_api: None,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_placeholder_dashboard_links_the_docs(
+    sqlite_engine: Engine, tmp_path: Path, stub_api: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PA_DASHBOARD_DIR", str(tmp_path / "no-dist"))
     with running("all", settings_for(sqlite_engine, tmp_path)) as (client, _):
         page = client.get("/")
@@ -74,9 +73,13 @@ def test_built_spa_is_served_with_client_side_routes(
 
 def test_request_id_is_propagated(auth_app: tuple) -> None:  # type: ignore[type-arg]
     client: TestClient = auth_app[0]
-    assert client.get("/health", headers={"X-Request-ID": "abc-123"}
-                      ).headers["X-Request-ID"] == "abc-123"
+    assert (
+        client.get("/health", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"]
+        == "abc-123"
+    )
     generated = client.get("/health").headers["X-Request-ID"]
     assert len(generated) == 32
-    assert client.get("/health", headers={"X-Request-ID": "bad id; drop"}
-                      ).headers["X-Request-ID"] != "bad id; drop"
+    assert (
+        client.get("/health", headers={"X-Request-ID": "bad id; drop"}).headers["X-Request-ID"]
+        != "bad id; drop"
+    )

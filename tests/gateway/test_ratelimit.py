@@ -100,6 +100,10 @@ def test_redis_hit_many_is_one_round_trip_with_the_same_decisions() -> None:
 
     results, pipelines = asyncio.run(scenario())
     assert [[allowed for allowed, _ in r] for r in results] == [
-        [True, True], [True, True], [True, False], [False, False]]
+        [True, True],
+        [True, True],
+        [True, False],
+        [False, False],
+    ]
     assert results[0] == [(True, 2), (True, 1)]
     assert pipelines == 5  # one per call, plus one retry after loading the flushed script

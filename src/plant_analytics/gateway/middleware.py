@@ -19,8 +19,9 @@ from plant_analytics.gateway.ratelimit import Decision, RateLimiter
 from plant_analytics.problems import PROBLEM_JSON, problem_body
 from plant_analytics.security.tokens import InvalidTokenError, TokenVerifier
 
-PUBLIC_API_PATHS = frozenset({"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/redoc",
-                              "/api/v1/docs/oauth2-redirect"})
+PUBLIC_API_PATHS = frozenset(
+    {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/redoc", "/api/v1/docs/oauth2-redirect"}
+)
 LIMITED_PREFIXES = ("/api/", "/auth/")
 
 
@@ -39,19 +40,28 @@ def _bearer(scope: Scope) -> str | None:
     return None
 
 
-async def _send_problem(send: Send, status: int, detail: str, type_: str,
-                        headers: dict[str, str]) -> None:
+async def _send_problem(
+    send: Send, status: int, detail: str, type_: str, headers: dict[str, str]
+) -> None:
     payload = orjson.dumps(problem_body(status, detail, type_=type_))
-    raw = [(b"content-type", PROBLEM_JSON.encode()),
-           (b"content-length", str(len(payload)).encode())]
+    raw = [
+        (b"content-type", PROBLEM_JSON.encode()),
+        (b"content-length", str(len(payload)).encode()),
+    ]
     raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": payload})
 
 
 class GatewayMiddleware:
-    def __init__(self, app: ASGIApp, verifier: TokenVerifier, limiter: RateLimiter,
-                 limits: Limits, verify_api_tokens: bool = True) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        verifier: TokenVerifier,
+        limiter: RateLimiter,
+        limits: Limits,
+        verify_api_tokens: bool = True,
+    ) -> None:
         self.app = app
         self.verifier = verifier
         self.limiter = limiter
@@ -70,17 +80,28 @@ class GatewayMiddleware:
             try:
                 principal = await self.verifier.verify(token)
             except InvalidTokenError as exc:
-                if self.verify_api_tokens and path.startswith("/api/") \
-                        and path not in PUBLIC_API_PATHS:
-                    await _send_problem(send, 401, str(exc), "unauthorized",
-                                        {"WWW-Authenticate": 'Bearer error="invalid_token"'})
+                if (
+                    self.verify_api_tokens
+                    and path.startswith("/api/")
+                    and path not in PUBLIC_API_PATHS
+                ):
+                    await _send_problem(
+                        send,
+                        401,
+                        str(exc),
+                        "unauthorized",
+                        {"WWW-Authenticate": 'Bearer error="invalid_token"'},
+                    )
                     return
-        elif (self.verify_api_tokens and path.startswith("/api/")
-              and path not in PUBLIC_API_PATHS):
+        elif self.verify_api_tokens and path.startswith("/api/") and path not in PUBLIC_API_PATHS:
             await _send_problem(
-                send, 401, "log in first: send Authorization: Bearer <access token> "
-                "(POST /auth/login returns one)", "unauthorized",
-                {"WWW-Authenticate": 'Bearer error="invalid_request"'})
+                send,
+                401,
+                "log in first: send Authorization: Bearer <access token> "
+                "(POST /auth/login returns one)",
+                "unauthorized",
+                {"WWW-Authenticate": 'Bearer error="invalid_request"'},
+            )
             return
         if principal is not None:
             state["principal"] = principal
@@ -91,8 +112,13 @@ class GatewayMiddleware:
             headers = {**decision.headers(), "Retry-After": str(decision.reset_seconds)}
             who = "user" if principal is not None else "address"
             await _send_problem(
-                send, 429, f"too many requests from this {who}: at most {decision.limit} per "
-                f"minute; retry in {decision.reset_seconds} s", "rate-limited", headers)
+                send,
+                429,
+                f"too many requests from this {who}: at most {decision.limit} per "
+                f"minute; retry in {decision.reset_seconds} s",
+                "rate-limited",
+                headers,
+            )
             return
 
         extra = [(k.lower().encode(), v.encode()) for k, v in decision.headers().items()]

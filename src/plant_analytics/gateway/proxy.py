@@ -17,13 +17,25 @@ from plant_analytics.gateway.upstream import UpstreamClient, UpstreamError, Upst
 from plant_analytics.problems import problem_response
 from plant_analytics.security.gateway_signature import signature_headers
 
-HOP_BY_HOP = frozenset({
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-    "trailers", "transfer-encoding", "upgrade", "host", "content-length",
-})
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "te",
+        "trailer",
+        "trailers",
+        "transfer-encoding",
+        "upgrade",
+        "host",
+        "content-length",
+    }
+)
 _HOP_BY_HOP_BYTES = frozenset(name.encode() for name in HOP_BY_HOP)
 _RESPONSE_DROPPED = frozenset(
-    {name.encode() for name in HOP_BY_HOP - {"content-length"}} | {b"x-request-id"})
+    {name.encode() for name in HOP_BY_HOP - {"content-length"}} | {b"x-request-id"}
+)
 log = logging.getLogger(__name__)
 
 
@@ -32,8 +44,13 @@ def new_client(max_connections: int = 200) -> UpstreamClient:
 
 
 class Upstream:
-    def __init__(self, name: str, base_url: str, secret: bytes | None = None,
-                 max_body_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        secret: bytes | None = None,
+        max_body_bytes: int = 64 * 1024 * 1024,
+    ) -> None:
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.secret = secret  # set: sign forwarded requests (the API)
@@ -57,8 +74,11 @@ class Upstream:
                 continue
             elif raw_name == b"authorization" and authorization is None:
                 authorization = raw_value.decode("latin-1")
-            if raw_name in _HOP_BY_HOP_BYTES or raw_name == b"x-request-id" \
-                    or raw_name.startswith(b"x-pa-gateway-"):
+            if (
+                raw_name in _HOP_BY_HOP_BYTES
+                or raw_name == b"x-request-id"
+                or raw_name.startswith(b"x-pa-gateway-")
+            ):
                 continue
             headers.append((raw_name.decode("latin-1"), raw_value.decode("latin-1")))
         client_host = request.client.host if request.client else ""
@@ -72,31 +92,41 @@ class Upstream:
         if len(body) > self.max_body_bytes:
             return problem_response(413, f"the request body exceeds {self.max_body_bytes} bytes")
         if self.secret is not None:
-            headers += list(signature_headers(
-                self.secret, method, path_qs, request_id, body, authorization or "").items())
+            headers += list(
+                signature_headers(
+                    self.secret, method, path_qs, request_id, body, authorization or ""
+                ).items()
+            )
         try:
             response = await client.request(method, self.base_url + path_qs, headers, body)
         except UpstreamTimeoutError:
             log.warning("%s timed out", self.name)
-            return problem_response(504, f"the {self.name} service did not answer in time",
-                                    type_="upstream-timeout")
+            return problem_response(
+                504, f"the {self.name} service did not answer in time", type_="upstream-timeout"
+            )
         except UpstreamError as exc:
             log.warning("%s unreachable at %s: %s", self.name, self.base_url, exc)
             return problem_response(
-                502, f"the {self.name} service is not reachable; try again shortly",
-                type_="upstream-unavailable")
+                502,
+                f"the {self.name} service is not reachable; try again shortly",
+                type_="upstream-unavailable",
+            )
         raw_headers = [(k, v) for k, v in response.headers if k not in _RESPONSE_DROPPED]
         if response.body is not None:
             answer = Response(status_code=response.status)
-            if response.status >= 200 and response.status not in (204, 304) \
-                    and not any(k == b"content-length" for k, _ in raw_headers):
+            if (
+                response.status >= 200
+                and response.status not in (204, 304)
+                and not any(k == b"content-length" for k, _ in raw_headers)
+            ):
                 raw_headers.append((b"content-length", str(len(response.body)).encode()))
             answer.body = response.body
             answer.raw_headers = raw_headers
             return answer
         assert response.stream is not None
         streamed = StreamingResponse(
-            response.stream, status_code=response.status,
+            response.stream,
+            status_code=response.status,
             background=BackgroundTask(response.aclose),
         )
         streamed.raw_headers = raw_headers

@@ -39,8 +39,9 @@ class Decision:
         }
 
 
-def _decide(allowed: bool, limit: int, current: int, previous: int, elapsed: float,
-            window: int) -> Decision:
+def _decide(
+    allowed: bool, limit: int, current: int, previous: int, elapsed: float, window: int
+) -> Decision:
     weighted = previous * (window - elapsed) / window + current
     remaining = max(0, math.floor(limit - weighted))
     return Decision(allowed, limit, remaining, max(1, math.ceil(window - elapsed)))
@@ -49,8 +50,9 @@ def _decide(allowed: bool, limit: int, current: int, previous: int, elapsed: flo
 class RateLimiter(Protocol):
     async def hit(self, key: str, limit: int, window: int = 60) -> Decision: ...
 
-    async def hit_many(self, hits: Sequence[tuple[str, int]], window: int = 60
-                       ) -> list[Decision]: ...
+    async def hit_many(
+        self, hits: Sequence[tuple[str, int]], window: int = 60
+    ) -> list[Decision]: ...
 
 
 class MemoryRateLimiter:
@@ -59,8 +61,9 @@ class MemoryRateLimiter:
         self._windows: dict[str, tuple[int, int, int]] = {}  # key -> (window no, current, prev)
         self._lock = threading.Lock()
 
-    def hit_sync(self, key: str, limit: int, window: int = 60, now: float | None = None
-                 ) -> Decision:
+    def hit_sync(
+        self, key: str, limit: int, window: int = 60, now: float | None = None
+    ) -> Decision:
         now = time.time() if now is None else now
         number = int(now // window)
         elapsed = now - number * window
@@ -81,8 +84,7 @@ class MemoryRateLimiter:
     async def hit(self, key: str, limit: int, window: int = 60) -> Decision:
         return self.hit_sync(key, limit, window)
 
-    async def hit_many(self, hits: Sequence[tuple[str, int]], window: int = 60
-                       ) -> list[Decision]:
+    async def hit_many(self, hits: Sequence[tuple[str, int]], window: int = 60) -> list[Decision]:
         now = time.time()
         return [self.hit_sync(key, limit, window, now) for key, limit in hits]
 
@@ -115,8 +117,7 @@ class RedisRateLimiter:
     async def hit(self, key: str, limit: int, window: int = 60) -> Decision:
         return (await self.hit_many([(key, limit)], window))[0]
 
-    async def hit_many(self, hits: Sequence[tuple[str, int]], window: int = 60
-                       ) -> list[Decision]:
+    async def hit_many(self, hits: Sequence[tuple[str, int]], window: int = 60) -> list[Decision]:
         now = time.time()
         number = int(now // window)
         elapsed = now - number * window
@@ -135,8 +136,9 @@ class RedisRateLimiter:
             for (_key, limit), (allowed, current, previous) in zip(hits, replies, strict=True)
         ]
 
-    async def _evaluate(self, hits: Sequence[tuple[str, int]], number: int, window: int,
-                        elapsed: float) -> list[list[int]]:
+    async def _evaluate(
+        self, hits: Sequence[tuple[str, int]], number: int, window: int, elapsed: float
+    ) -> list[list[int]]:
         """The script's reply for each hit, in order, in one round trip."""
         from redis.exceptions import NoScriptError
 
@@ -144,8 +146,15 @@ class RedisRateLimiter:
             pipe = self.client.pipeline(transaction=False)
             for key, limit in hits:
                 base = f"{self.prefix}:ratelimit:{{{key}}}"  # one hash slot per key (Cluster)
-                pipe.evalsha(self.script.sha, 2, f"{base}:{number}", f"{base}:{number - 1}",
-                             limit, window, elapsed)
+                pipe.evalsha(
+                    self.script.sha,
+                    2,
+                    f"{base}:{number}",
+                    f"{base}:{number - 1}",
+                    limit,
+                    window,
+                    elapsed,
+                )
             replies = await pipe.execute(raise_on_error=False)
             if attempt == 1 and any(isinstance(r, NoScriptError) for r in replies):
                 await self.client.script_load(SLIDING_WINDOW_LUA)  # a restarted Redis
