@@ -4,6 +4,7 @@ import { FUELS } from "../lib/fuels";
 import { STATE_NAMES } from "../map/states";
 import { MultiSelect, type Option } from "./MultiSelect";
 import type { Row } from "../lib/export";
+import type { Metric } from "../lib/metrics";
 
 /** The years loaded, newest first, from /years (rows carry `data_year` or `year`). */
 export function yearsFrom(rows: readonly Row[]): number[] {
@@ -27,6 +28,34 @@ export function YearSelect({ value, onChange, years }: { value: string; onChange
         {years.map((year) => (
           <option key={year} value={year}>
             {year}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+/** A labelled choice of metric, each shown with its unit. */
+export function MetricSelect({
+  label,
+  name,
+  value,
+  metrics,
+  onChange,
+}: {
+  label: string;
+  name: string;
+  value: string;
+  metrics: readonly Metric[];
+  onChange: (code: string) => void;
+}) {
+  return (
+    <label className="field">
+      {label}
+      <select name={name} value={value} onChange={(e) => onChange(e.target.value)}>
+        {metrics.map((m) => (
+          <option key={m.code} value={m.code}>
+            {m.label} ({m.unit})
           </option>
         ))}
       </select>

@@ -3,7 +3,7 @@ import { Link, useNavigate } from "react-router";
 import { useAggregates, usePlants, useRegions, useTopPlants } from "../api/queries";
 import { MixBars, RankedBars } from "../components/Charts";
 import { DataTable } from "../components/DataTable";
-import { PlantFilterBar, useYearOptions } from "../components/Filters";
+import { MetricSelect, PlantFilterBar, useYearOptions } from "../components/Filters";
 import { ErrorBox, Loading, QueryView } from "../components/Status";
 import { downloadShownRows, type Row } from "../lib/export";
 import { formatByUnit, formatCount, formatEnergy, formatPower, formatRate, formatTons } from "../lib/format";
@@ -133,16 +133,7 @@ export function OverviewView() {
             Top {n} plants by {metric.label.toLowerCase()}
           </h2>
           <span className="spacer" />
-          <label className="field">
-            Rank by
-            <select name="metric" value={metric.code} onChange={(e) => setParams({ metric: e.target.value })}>
-              {METRICS.map((m) => (
-                <option key={m.code} value={m.code}>
-                  {m.label} ({m.unit})
-                </option>
-              ))}
-            </select>
-          </label>
+          <MetricSelect label="Rank by" name="metric" value={metric.code} metrics={METRICS} onChange={(code) => setParams({ metric: code })} />
           <label className="field">
             N (5–100)
             <input name="n" type="number" min={5} max={100} step={1} value={params.n} style={{ width: "5rem" }} onChange={(e) => setParams({ n: e.target.value }, { replace: true })} onBlur={() => setParams({ n: String(n) }, { replace: true })} />
@@ -206,16 +197,7 @@ export function OverviewView() {
               States by {mapMetric.label.toLowerCase()}
             </h2>
             <span className="spacer" />
-            <label className="field">
-              Shade by
-              <select name="map" value={mapMetric.code} onChange={(e) => setParams({ map: e.target.value })}>
-                {METRICS.map((m) => (
-                  <option key={m.code} value={m.code}>
-                    {m.label} ({m.unit})
-                  </option>
-                ))}
-              </select>
-            </label>
+            <MetricSelect label="Shade by" name="map" value={mapMetric.code} metrics={METRICS} onChange={(code) => setParams({ map: code })} />
           </div>
           <QueryView query={byState} loading="Summing plants by state…">
             {() => (

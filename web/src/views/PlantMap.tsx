@@ -2,7 +2,7 @@ import { useDeferredValue, useMemo } from "react";
 import { useNavigate } from "react-router";
 import { useAllPlants } from "../api/queries";
 import { MultiSelect } from "../components/MultiSelect";
-import { FUEL_OPTIONS, useYearOptions, YearSelect } from "../components/Filters";
+import { FUEL_OPTIONS, MetricSelect, useYearOptions, YearSelect } from "../components/Filters";
 import { ErrorBox, Loading } from "../components/Status";
 import { formatByUnit, formatEnergy, formatPower } from "../lib/format";
 import { FUELS, fuelOf } from "../lib/fuels";
@@ -71,16 +71,7 @@ export default function PlantMapView() {
           Plant name
           <input type="search" name="q" placeholder="Search by name" value={params.q} onChange={(e) => setParams({ q: e.target.value }, { replace: true })} />
         </label>
-        <label className="field">
-          Circle size
-          <select name="size" value={metric.code} onChange={(e) => setParams({ size: e.target.value })}>
-            {SIZE_METRICS.map((m) => (
-              <option key={m.code} value={m.code}>
-                {m.label} ({m.unit})
-              </option>
-            ))}
-          </select>
-        </label>
+        <MetricSelect label="Circle size" name="size" value={metric.code} metrics={SIZE_METRICS} onChange={(code) => setParams({ size: code })} />
       </section>
       <section className="panel" aria-label="Map of plants">
         {plants.isPending ? (

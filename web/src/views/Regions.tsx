@@ -1,7 +1,7 @@
 import { useMemo } from "react";
 import { LEVELS, useAllPlants, useRegions, useTrend, type Level } from "../api/queries";
 import { MixBars, RankedBars, TrendChart, type TrendSeries } from "../components/Charts";
-import { useYearOptions, YearSelect } from "../components/Filters";
+import { MetricSelect, useYearOptions, YearSelect } from "../components/Filters";
 import { ErrorBox, Loading, QueryView } from "../components/Status";
 import { formatByUnit } from "../lib/format";
 import { METRICS, metricOf } from "../lib/metrics";
@@ -100,16 +100,7 @@ export default function RegionsView() {
           </select>
         </label>
         <YearSelect value={year} years={years} onChange={(y) => setParams({ year: y })} />
-        <label className="field">
-          Metric
-          <select name="metric" value={metric.code} onChange={(e) => setParams({ metric: e.target.value })}>
-            {METRICS.map((m) => (
-              <option key={m.code} value={m.code}>
-                {m.label} ({m.unit})
-              </option>
-            ))}
-          </select>
-        </label>
+        <MetricSelect label="Metric" name="metric" value={metric.code} metrics={METRICS} onChange={(code) => setParams({ metric: code })} />
         <label className="field">
           Highlighted region
           <select name="sel" value={selected ?? ""} onChange={(e) => setParams({ sel: e.target.value })}>
