@@ -684,6 +684,18 @@ def test_shares_override_applies_to_every_share_column(engine: Engine, tmp_path:
     assert collect(engine, Level.STATE, 2022, shares_as_source=True).rows[0][2] == 27.457596
 
 
+def test_same_file_with_another_share_rule_is_loaded_again(engine: Engine, tmp_path: Path) -> None:
+    codes = ["YEAR", "PSTATABB", "STCLPR", "STNGENAN"]
+    path = write_csv(tmp_path / "st.csv", [codes], [["2022", "AK", "0.27457596", "12.5"]])
+    assert ingest(engine, path).status == "succeeded"
+    assert ingest(engine, path).status == "noop"
+    again = ingest(engine, path, shares=Shares.PERCENT)  # the file's shares were in 0-100
+    assert again.status == "succeeded", again.message
+    assert value(engine, Level.STATE, 2022, "AK", "coal_share") == 0.0027457596
+    assert [r["share_convention"] for r in releases(engine)] == ["fraction", "percent"]
+    assert ingest(engine, path, shares=Shares.PERCENT).status == "noop"
+
+
 def test_progress_is_cumulative(engine: Engine) -> None:
     seen: list[tuple[str, int, int]] = []
     result = ingest_file(
@@ -767,3 +779,59 @@ def test_two_sheets_of_one_level_and_year(engine: Engine, tmp_path: Path) -> Non
     result = ingest(engine, path)
     assert result.status == "failed"
     assert "sheets PLNT22 and PLNT22  both hold plant data for 2022" in result.message
+
+
+def _plants_and_generators_workbook(path: Path) -> Path:
+    """A workbook whose generators and plants are loaded as they are read (two sheets)."""
+    codes = ["SEQGEN22", "YEAR", "PSTATABB", "PNAME", "ORISPL", "GENID", "NAMEPCAP", "GENNTAN"]
+    generators = [
+        [1, 2022, "AK", "Auke Bay", 6, "13", 5.0, -11.0],
+        [2, 2022, "AK", "Auke Bay", 6, "14", 20.5, 20961.0],
+        [3, 2022, "TX", "Big Plant", 7, "1", 900.0, 7000000.0],
+        [4, 2022, "TX", "Small Plant", 8, "1", 1.0, ""],
+    ]
+    return write_workbook(
+        path,
+        {
+            "PLNT22": plnt22_workbook_sheet(plnt22(5)),
+            "GEN22": (None, codes, generators),
+        },
+    )
+
+
+def _generator_totals(engine: Engine) -> list[tuple[Any, ...]]:
+    from plant_analytics.db.derived import plant_generator_total as totals
+
+    with engine.connect() as conn:
+        query = sa.select(*(c for c in totals.c if c.name not in ("id", "release_id")))
+        return sorted(tuple(r) for r in conn.execute(query.where(totals.c.data_year == 2022)))
+
+
+def test_workbook_with_generators_rebuilds_the_plant_totals(engine: Engine, tmp_path: Path) -> None:
+    from plant_analytics.db.derived import refresh_derived
+
+    result = ingest(engine, _plants_and_generators_workbook(tmp_path / "egrid2022_data.xlsx"))
+    assert result.status == "succeeded", result.message
+    loaded = _generator_totals(engine)
+    assert [(r[1], r[2], r[3], r[4], r[6]) for r in loaded] == [  # ORISPL, state, name, n, MWh
+        (6, "AK", "Auke Bay", 2, 20950.0),
+        (7, "TX", "Big Plant", 1, 7000000.0),
+        (8, "TX", "Small Plant", 1, None),
+    ]
+    with engine.begin() as conn:  # the same as rebuilt on its own, after the load
+        refresh_derived(conn, Level.GENERATOR, 2022)
+    assert _generator_totals(engine) == loaded
+
+
+def test_failed_rebuild_of_the_plant_totals_fails_the_workbook(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = snapshot(engine)
+
+    def broken_rebuild(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(service, "refresh_derived", broken_rebuild)
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingest(engine, _plants_and_generators_workbook(tmp_path / "egrid2022_data.xlsx"))
+    assert snapshot(engine) == before

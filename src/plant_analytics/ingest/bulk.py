@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,6 +13,7 @@ from psycopg.pq import Format
 from sqlalchemy.engine import Connection
 
 CHUNK = 5000
+_NONE = type(None)
 
 
 class _JsonTextBinaryDumper(Dumper):
@@ -74,20 +76,78 @@ def bulk_insert(
                     if progress:
                         progress(len(chunk))
         return
-    if prefix and all(type(v) is int for v in prefix):
-        # Whole numbers go into the statement itself: each row binds only its own values.
-        marks = ", ".join([*map(str, prefix), *("?" for _ in columns[len(prefix) :])])
-    else:
-        marks = ", ".join("?" for _ in columns)
-        if prefix:
-            rows = [prefix + tuple(row) for row in rows]
-    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'
-    cursor = driver.cursor()  # type: ignore[union-attr]
+    _sqlite_insert(driver, table, columns, rows, progress, prefix)
+
+
+# A NULL costs the sqlite3 module about eight times what a number costs to bind (it goes
+# through the adaptation protocol); a statement prepared for one set of NULL columns costs
+# about 0.25 ms. Rows sharing their NULL columns, when there are this many of them, are
+# inserted with a statement that leaves those columns out.
+MIN_SHARED_NULLS_ROWS = 32
+
+
+def _sqlite_insert(
+    driver: Any,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    progress: Callable[[int], None] | None,
+    prefix: tuple[Any, ...],
+) -> None:
+    """``executemany`` in batches of rows that have their NULLs in the same columns.
+
+    Each batch names only the columns its rows have values for; the others default to
+    NULL. The ``id`` of each row is given, in the order of ``rows``, so the rows get the
+    ids (and the order) that one plain ``executemany`` would have given them.
+    """
+    literal = bool(prefix) and all(type(v) is int for v in prefix)
+    if prefix and not literal:
+        rows = [(*prefix, *row) for row in rows]
+    # Whole numbers go into the statement itself: each row binds only its own values.
+    fixed = [f'"{c}"' for c in columns[: len(prefix)]] if literal else []
+    values_of = [*map(str, prefix)] if literal else []
+    names = list(columns[len(fixed) :])
+    cursor = driver.cursor()
     try:
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start : start + CHUNK]
-            cursor.executemany(sql, chunk)
-            if progress:
-                progress(len(chunk))
+        found = cursor.execute(f'SELECT coalesce(max(id), 0) + 1 FROM "{table.name}"').fetchone()
+        for keep, batch in _null_batches(rows, int(found[0])):
+            kept = ["id", *itertools.compress(names, keep)] if keep else ["id", *names]
+            quoted = ", ".join([*fixed, *(f'"{c}"' for c in kept)])
+            marks = ", ".join([*values_of, *("?" for _ in kept)])
+            sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'
+            for start in range(0, len(batch), CHUNK):
+                chunk = batch[start : start + CHUNK]
+                cursor.executemany(sql, chunk)
+                if progress:
+                    progress(len(chunk))
     finally:
         cursor.close()
+
+
+def _null_batches(
+    rows: Sequence[Sequence[Any]], first_id: int
+) -> Iterator[tuple[list[bool] | None, list[tuple[Any, ...]]]]:
+    """The rows, each with its id first, in batches: ``(columns kept, rows)``.
+
+    A batch of rows with NULLs in the same columns comes with the mask of the columns
+    they have values for, and its rows hold only those values; the other rows come in one
+    batch with ``None`` as the mask, whole.
+    """
+    by_kinds: dict[tuple[type, ...], list[int]] = {}
+    for index, kinds in enumerate(map(tuple, map(map, itertools.repeat(type), rows))):
+        found = by_kinds.get(kinds)
+        if found is None:
+            by_kinds[kinds] = [index]
+        else:
+            found.append(index)
+    rest: list[int] = []
+    for kinds, indexes in by_kinds.items():
+        if len(indexes) < MIN_SHARED_NULLS_ROWS or _NONE not in kinds:
+            rest.extend(indexes)
+            continue
+        keep = [kind is not _NONE for kind in kinds]
+        compress = itertools.compress
+        yield keep, [(first_id + i, *compress(rows[i], keep)) for i in indexes]
+    if rest:
+        rest.sort()
+        yield None, [(first_id + i, *rows[i]) for i in rest]

@@ -127,7 +127,7 @@ ColumnParser = Callable[[tuple[Any, ...]], "list[Any] | tuple[Any, ...]"]
 
 _BLANK_TO_NONE: dict[Any, None] = {"": None}
 _blank_to_none = _BLANK_TO_NONE.get  # blank_to_none(v, v): None for "", else v itself
-_FLOAT_OR_NONE = frozenset({float, type(None)})
+_FLOAT_OR_STR = frozenset({float, str})
 
 
 def _number_column(column: tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
@@ -136,14 +136,11 @@ def _number_column(column: tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
         if kinds == {float}:
             if math.isfinite(sum(column)):
                 return column  # every cell a finite double: stored as it is
-        elif kinds <= {float, str}:
-            values = list(map(_blank_to_none, column, column))
-            # Doubles and blanks only, and finite (a NaN or infinity makes the sum one).
-            if _FLOAT_OR_NONE.issuperset(map(type, values)) and math.isfinite(
-                sum(filter(None, values))
-            ):
-                return values
-    except TypeError:  # an unhashable cell: the cell parser says what it is
+        elif kinds <= _FLOAT_OR_STR and math.isfinite(sum(filter(None, column))):
+            # Doubles and blanks only, and finite: the sum skips the blanks (falsy), fails
+            # on any other text (TypeError), and a NaN or infinity makes it non-finite.
+            return list(map(_blank_to_none, column, column))
+    except TypeError:  # text that is not blank, or an unhashable cell: the cell parser decides
         pass
     number = _fast_number
     # A finite double is kept (x - x is 0.0 only for finite x); an empty cell is NULL;

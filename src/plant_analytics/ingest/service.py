@@ -8,6 +8,7 @@ says so. A failed load leaves the data as it was; the run row records why.
 
 from __future__ import annotations
 
+import concurrent.futures
 import gc
 import hashlib
 import json
@@ -15,6 +16,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,6 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from plant_analytics.db.derived import refresh_derived
 from plant_analytics.db.tables import ingestion_run, level_table, rejected_row, release
 from plant_analytics.egrid.conventions import Shares
 from plant_analytics.egrid.levels import Level
@@ -352,30 +355,52 @@ def _load_overlapped(
             done += n
             report("load", done, known)
 
-        for sheet_name in reading.as_completed(selected):
+        # A derived table is rebuilt by one SQL statement, which the database runs without
+        # Python's GIL: in a thread it overlaps with reading and parsing the next sheet. The
+        # connection is used by one thread at a time: the main thread waits for the rebuild
+        # before it touches the connection again.
+        with ThreadPoolExecutor(1, thread_name_prefix="ingest-derived") as background:
+            rebuilding: list[Future[None]] = []
+
+            def rebuild_derived(level: Level, year: int) -> None:
+                rebuilding.append(background.submit(refresh_derived, conn, level, year))
+
+            def wait_for_rebuilds() -> None:
+                while rebuilding:
+                    rebuilding.pop(0).result()
+
+            def replace(dataset: Dataset) -> DatasetSummary:
+                wait_for_rebuilds()
+                return _replace_dataset(
+                    conn, dataset, run_id, sha, size, revision, options, advance,
+                    derived=rebuild_derived,
+                )  # fmt: skip
+
             try:
-                sheet = reading.sheet(sheet_name)
-            except InputError:
-                break  # reading.all() below raises the first read problem in workbook order
-            if not reported_read:  # before the first write (see pipeline._progress_writer)
-                report("read", 1, 1)
-                reported_read = True
-            known += len(sheet.rows)
-            try:
-                outcome: ParseResult | InputError = _parse(sheet, options)
-            except InputError as exc:
-                outcome = exc
-            parsed[sheet_name] = outcome
-            if isinstance(outcome, InputError) or (
-                outcome.problems and options.on_row_error != "skip"
-            ):
-                stop = True
-            if not stop:
-                assert isinstance(outcome, ParseResult)
-                summaries[sheet_name] = [
-                    _replace_dataset(conn, d, run_id, sha, size, revision, options, advance)
-                    for d in outcome.datasets
-                ]
+                for sheet_name in reading.as_completed(selected):
+                    try:
+                        sheet = reading.sheet(sheet_name)
+                    except InputError:
+                        break  # reading.all() below raises the first read problem in order
+                    if not reported_read:  # before the first write (pipeline._progress_writer)
+                        report("read", 1, 1)
+                        reported_read = True
+                    known += len(sheet.rows)
+                    try:
+                        outcome: ParseResult | InputError = _parse(sheet, options)
+                    except InputError as exc:
+                        outcome = exc
+                    parsed[sheet_name] = outcome
+                    if isinstance(outcome, InputError) or (
+                        outcome.problems and options.on_row_error != "skip"
+                    ):
+                        stop = True
+                    if not stop:
+                        assert isinstance(outcome, ParseResult)
+                        summaries[sheet_name] = [replace(d) for d in outcome.datasets]
+            finally:
+                concurrent.futures.wait(rebuilding)  # the connection is ours again
+            wait_for_rebuilds()  # a failed rebuild fails the load
         _, notes = reading.all()  # every data sheet read, or the first read problem
         result.notes.extend(notes)
         rejected: list[tuple[Problem, dict[str, Any]]] = []
@@ -513,11 +538,19 @@ def _current_release_of(conn: Connection, level: Level, year: int) -> dict[str, 
 
 
 def _already_loaded(conn: Connection, datasets: list[Dataset], sha: str) -> bool:
+    """The same file, read by the same share rule, is the current release of every dataset.
+
+    A different rule (``--shares``) gives different values: that load is not a no-op.
+    """
     if not datasets:
         return False
     for dataset in datasets:
         current = _current_release(conn, dataset)
-        if current is None or current["sha256"] != sha:
+        if (
+            current is None
+            or current["sha256"] != sha
+            or current["share_convention"] != dataset.shares.value
+        ):
             return False
     return True
 
@@ -531,7 +564,11 @@ def _replace_dataset(
     revision: str | None,
     options: IngestOptions,
     progress: Callable[[int], None],
+    *,
+    derived: Callable[[Level, int], None] | None = None,
 ) -> DatasetSummary:
+    """Replace the dataset's level and year with its rows, and rebuild what derives from them
+    (db/derived.py), by default right away, or by ``derived(level, year)`` if given."""
     table = level_table(dataset.level)
     current = _current_release(conn, dataset)
     release_id = int(
@@ -568,10 +605,11 @@ def _replace_dataset(
     columns = ["data_year", "release_id", "record_key", "source_row", "extra", *dataset.columns]
     rows = dataset.records  # year and release go in once, as a prefix of every row
     bulk_insert(conn, table, columns, rows, progress, prefix=(dataset.year, release_id))
-    # Derived tables (db/derived.py) follow the rows just loaded, in this same transaction.
-    from plant_analytics.db.derived import refresh_derived
-
-    refresh_derived(conn, dataset.level, dataset.year)
+    # Derived tables follow the rows just loaded, in this same transaction.
+    if derived is None:
+        refresh_derived(conn, dataset.level, dataset.year)
+    else:
+        derived(dataset.level, dataset.year)
     return DatasetSummary(
         level=dataset.level.value,
         data_year=dataset.year,
