@@ -83,3 +83,18 @@ def test_request_id_is_propagated(auth_app: tuple) -> None:  # type: ignore[type
         client.get("/health", headers={"X-Request-ID": "bad id; drop"}).headers["X-Request-ID"]
         != "bad id; drop"
     )
+
+
+def test_password_and_api_key_guesses_share_one_budget_per_ip(
+    sqlite_engine: Engine, tmp_path: Path, stub_api: None
+) -> None:
+    settings = settings_for(sqlite_engine, tmp_path)
+    with running("all", settings) as (client, _process):
+        answers = [
+            client.post("/auth/token" if i % 2 else "/auth/login", json={}) for i in range(31)
+        ]
+    assert {a.status_code for a in answers[:30]} == {422}  # malformed bodies, not refused
+    limited = answers[30]
+    assert limited.status_code == 429
+    assert limited.headers["RateLimit-Limit"] == "30"
+    assert int(limited.headers["Retry-After"]) >= 1

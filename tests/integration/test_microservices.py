@@ -158,6 +158,28 @@ def test_login_and_api_through_the_gateway(stack: Stack, token: str) -> None:
     assert jwks["keys"][0]["alg"] == "EdDSA"
 
 
+def test_an_api_key_through_the_gateway(stack: Stack, token: str) -> None:
+    """/auth/api-keys and /auth/token reach the auth service, and the token works on the API."""
+    session = {"Authorization": f"Bearer {token}"}
+    created = httpx.post(
+        f"{stack.gateway}/auth/api-keys", headers=session, json={"name": "it"}, timeout=10
+    )
+    assert created.status_code == 201, (created.text, stack.log("auth"))
+    key = created.json()["api_key"]
+    exchanged = httpx.post(f"{stack.gateway}/auth/token", json={"api_key": key}, timeout=10)
+    assert exchanged.status_code == 200, exchanged.text
+    headers = {"Authorization": f"Bearer {exchanged.json()['access_token']}"}
+    years = httpx.get(f"{stack.gateway}/api/v1/years", headers=headers, timeout=20)
+    assert years.status_code == 200, (years.text, stack.log("api"))
+    key_id = created.json()["id"]
+    revoked = httpx.delete(f"{stack.gateway}/auth/api-keys/{key_id}", headers=session, timeout=10)
+    assert revoked.status_code == 204
+    refused = httpx.post(f"{stack.gateway}/auth/token", json={"api_key": key}, timeout=10)
+    assert refused.status_code == 401
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "revoked" in refused.json()["detail"]
+
+
 def test_gateway_checks_the_token_first(stack: Stack) -> None:
     response = httpx.get(f"{stack.gateway}/api/v1/years", timeout=10)
     assert response.status_code == 401

@@ -1,4 +1,4 @@
-"""Auth tables, on the platform's one MetaData (migration 0002_auth)."""
+"""Auth tables, on the platform's one MetaData (migrations 0002_auth and 0004_api_keys)."""
 
 from __future__ import annotations
 
@@ -42,4 +42,26 @@ refresh_token = sa.Table(
     sa.Column("revoked_at", Timestamp),
     sa.Column("revoked_reason", sa.String(32)),  # rotated | logout | reuse | admin
     sa.Column("user_agent", sa.Text),
+)
+
+api_key = sa.Table(
+    "api_key",
+    metadata,
+    # The public part of the key (pa_<id>_<secret>): 16 hex characters, how it is looked up.
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column(
+        "user_id",
+        sa.Integer,
+        sa.ForeignKey("app_user.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),  # at most the owner's role
+    sa.Column("secret_hash", sa.String(64), nullable=False),  # sha256 hex of the whole key
+    sa.Column("created_at", Timestamp, nullable=False),
+    sa.Column("expires_at", Timestamp),  # NULL: until revoked
+    sa.Column("last_used_at", Timestamp),
+    sa.Column("revoked_at", Timestamp),
+    sa.CheckConstraint("role IN ('admin', 'analyst', 'viewer')", name="role"),
 )

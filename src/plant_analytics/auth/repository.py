@@ -1,4 +1,4 @@
-"""The auth queries: users and refresh tokens. Functions of a connection, no policy."""
+"""The auth queries: users, refresh tokens, API keys. Functions of a connection, no policy."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from plant_analytics.auth.models import app_user, refresh_token
+from plant_analytics.auth.models import api_key, app_user, refresh_token
 
 
 def aware(value: dt.datetime | None) -> dt.datetime | None:
@@ -115,6 +115,7 @@ def update_user(conn: Connection, user_id: int, now: dt.datetime, **values: Any)
 
 def delete_user(conn: Connection, user_id: int) -> None:
     conn.execute(sa.delete(refresh_token).where(refresh_token.c.user_id == user_id))
+    conn.execute(sa.delete(api_key).where(api_key.c.user_id == user_id))
     conn.execute(sa.delete(app_user).where(app_user.c.id == user_id))
 
 
@@ -193,3 +194,87 @@ def revoke_user_tokens(conn: Connection, user_id: int, reason: str, now: dt.date
         .values(revoked_at=now, revoked_reason=reason)
     )
     return result.rowcount
+
+
+@dataclass(frozen=True)
+class ApiKeyRow:
+    id: str
+    user_id: int
+    owner_email: str
+    name: str
+    role: str
+    secret_hash: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, row: sa.Row[Any]) -> ApiKeyRow:
+        return cls(
+            id=row.id,
+            user_id=row.user_id,
+            owner_email=row.email,
+            name=row.name,
+            role=row.role,
+            secret_hash=row.secret_hash,
+            created_at=aware(row.created_at),  # type: ignore[arg-type]
+            expires_at=aware(row.expires_at),
+            last_used_at=aware(row.last_used_at),
+            revoked_at=aware(row.revoked_at),
+        )
+
+
+def _api_keys() -> sa.Select[Any]:
+    return sa.select(api_key, app_user.c.email).join(app_user, app_user.c.id == api_key.c.user_id)
+
+
+def insert_api_key(
+    conn: Connection,
+    *,
+    key_id: str,
+    user_id: int,
+    name: str,
+    role: str,
+    secret_hash: str,
+    now: dt.datetime,
+    expires_at: dt.datetime | None,
+) -> None:
+    conn.execute(
+        sa.insert(api_key).values(
+            id=key_id,
+            user_id=user_id,
+            name=name,
+            role=role,
+            secret_hash=secret_hash,
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+
+
+def api_key_by_id(conn: Connection, key_id: str) -> ApiKeyRow | None:
+    row = conn.execute(_api_keys().where(api_key.c.id == key_id)).first()
+    return ApiKeyRow.of(row) if row else None
+
+
+def list_api_keys(conn: Connection, user_id: int | None = None) -> list[ApiKeyRow]:
+    """One user's keys, or everyone's (None); newest first."""
+    query = _api_keys().order_by(api_key.c.created_at.desc(), api_key.c.id)
+    if user_id is not None:
+        query = query.where(api_key.c.user_id == user_id)
+    return [ApiKeyRow.of(r) for r in conn.execute(query)]
+
+
+def revoke_api_key(conn: Connection, key_id: str, now: dt.datetime) -> bool:
+    """Revoke the key if still live; False when it already was."""
+    result = conn.execute(
+        sa.update(api_key)
+        .where(api_key.c.id == key_id, api_key.c.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return result.rowcount == 1
+
+
+def touch_api_key(conn: Connection, key_id: str, now: dt.datetime) -> None:
+    conn.execute(sa.update(api_key).where(api_key.c.id == key_id).values(last_used_at=now))

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends, Request, Response, status
+import jwt
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
+from plant_analytics.auth.api_keys import KEY_ID_PATTERN, PREFIX
 from plant_analytics.auth.keys import KeyStore
-from plant_analytics.auth.repository import UserRow
+from plant_analytics.auth.repository import ApiKeyRow, UserRow
 from plant_analytics.auth.schemas import (
+    AccessTokenResponse,
+    ApiKeyCreate,
+    ApiKeyCreated,
+    ApiKeyExchange,
+    ApiKeyList,
+    ApiKeyOut,
     LoginRequest,
     RefreshRequest,
     TokenResponse,
@@ -21,9 +30,10 @@ from plant_analytics.auth.schemas import (
     UserUpdate,
 )
 from plant_analytics.auth.service import AuthError, AuthService, TokenPair
+from plant_analytics.auth.tokens import AMR_API_KEY
 from plant_analytics.problems import Problem
-from plant_analytics.security.deps import RequireAdmin, RequireUser, unauthorized
-from plant_analytics.security.principal import Role
+from plant_analytics.security.deps import RequireAdmin, RequireUser, bearer_token, unauthorized
+from plant_analytics.security.principal import Principal, Role
 
 T = TypeVar("T")
 JWKS_MAX_AGE_SECONDS = 300
@@ -85,6 +95,68 @@ def user_out(user: UserRow) -> UserOut:
         locked_until=user.locked_until,
     )
 
+
+def api_key_out(row: ApiKeyRow, now: dt.datetime | None = None) -> ApiKeyOut:
+    now = now or dt.datetime.now(dt.UTC)
+    state: Literal["active", "expired", "revoked"] = "active"
+    if row.revoked_at is not None:
+        state = "revoked"
+    elif row.expires_at is not None and row.expires_at <= now:
+        state = "expired"
+    return ApiKeyOut(
+        id=row.id,
+        prefix=f"{PREFIX}{row.id}",
+        name=row.name,
+        user_id=row.user_id,
+        owner_email=row.owner_email,
+        role=Role(row.role),
+        status=state,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def client_address(request: Request) -> str:
+    """Whom to count failed exchanges against: the TCP peer, and the last hop of
+    X-Forwarded-For when there is one. Behind the gateway the peer is the gateway and the
+    last hop is the client it saw (it appends it), so clients do not share one budget; a
+    caller that forges the header only gets buckets of its own, under its own peer address
+    (and the gateway's per-IP limit still applies to it)."""
+    peer = request.client.host if request.client else "unknown"
+    forwarded = ",".join(request.headers.getlist("x-forwarded-for"))
+    last_hop = forwarded.rsplit(",", 1)[-1].strip()[:64]
+    return f"{last_hop} via {peer}" if last_hop and last_hop != peer else peer
+
+
+def forbidden(detail: str) -> Problem:
+    return Problem(status.HTTP_403_FORBIDDEN, detail, type_="forbidden", title="Forbidden")
+
+
+async def require_login_session(principal: RequireUser, request: Request) -> Principal:
+    """The caller, when their token came from a login rather than from an API key: a leaked
+    key must not be able to mint more keys that outlive its revocation."""
+    token = bearer_token(request) or ""
+    # The same token require_principal has just verified; only its amr claim is read here.
+    claims = jwt.decode(token, options={"verify_signature": False})
+    if AMR_API_KEY in (claims.get("amr") or ()):
+        raise forbidden(
+            "API keys can only be created from a login session, not with a token obtained "
+            "from an API key: log in with POST /auth/login"
+        )
+    return principal
+
+
+RequireLoginSession = Annotated[Principal, Depends(require_login_session)]
+KeyId = Annotated[
+    str,
+    Path(
+        pattern=KEY_ID_PATTERN,
+        description="The key's id: the 16 hex characters after `pa_`.",
+        examples=["3f9a1c0d5e7b2a46"],
+    ),
+]
 
 router = APIRouter(prefix="/auth", tags=["auth"], responses=PROBLEM)
 
@@ -165,6 +237,72 @@ async def unlock_user(user_id: int, _: RequireAdmin, service: Service) -> UserOu
 )
 async def delete_user(user_id: int, _: RequireAdmin, service: Service) -> Response:
     await call(service.delete_user, user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/token",
+    summary="Exchange an API key for an access token",
+    responses={429: {**PROBLEM[401], "description": "Too many failed exchanges"}},
+    openapi_extra={"security": []},
+)
+async def exchange_api_key(
+    body: ApiKeyExchange, service: Service, request: Request
+) -> AccessTokenResponse:
+    """For scripts, like an OAuth client-credentials grant: the API key (from
+    `POST /auth/api-keys`) buys an access token (1 h, never past the key's expiry) for the
+    key's owner, with the key's role or the owner's current role if that is lower. No refresh
+    token: exchange the key again when the token expires. An invalid, revoked or expired key,
+    or a disabled owner, is a 401; failures are slowed down, and too many from one address
+    within a minute are refused with 429."""
+    token = await call(service.exchange_api_key, body.api_key, client_address(request))
+    return AccessTokenResponse(
+        access_token=token.access_token, token_type=token.token_type, expires_in=token.expires_in
+    )
+
+
+@router.get("/api-keys", summary="List API keys (yours; admins: anyone's)")
+async def list_api_keys(
+    principal: RequireUser,
+    service: Service,
+    user_id: Annotated[int | None, Query(description="Another user's keys (admin only).")] = None,
+    all_users: Annotated[
+        bool, Query(alias="all", description="Every user's keys (admin only).")
+    ] = False,
+) -> ApiKeyList:
+    """Revoked and expired keys are listed too (see `status`), newest first. Never the keys
+    themselves: those are shown once, when made."""
+    own = int(principal.subject)
+    if (all_users or (user_id is not None and user_id != own)) and not principal.is_admin:
+        raise forbidden("listing other users' API keys needs the admin role")
+    owner = None if all_users else (user_id if user_id is not None else own)
+    now = dt.datetime.now(dt.UTC)
+    return ApiKeyList(data=[api_key_out(k, now) for k in await call(service.list_api_keys, owner)])
+
+
+@router.post("/api-keys", status_code=status.HTTP_201_CREATED, summary="Create an API key")
+async def create_api_key(
+    body: ApiKeyCreate, principal: RequireLoginSession, service: Service
+) -> ApiKeyCreated:
+    """A key for scripts, owned by you: exchange it at `POST /auth/token`. The answer holds
+    the key (`api_key`) this once; only its hash is kept. Its role is yours or lower. Needs a
+    token from a login, not one obtained with an API key."""
+    row, key = await call(
+        service.create_api_key, int(principal.subject), body.name, body.role, body.expires_at
+    )
+    return ApiKeyCreated(**api_key_out(row).model_dump(), api_key=key)
+
+
+@router.delete(
+    "/api-keys/{key_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Revoke an API key (yours; admins: anyone's)",
+)
+async def revoke_api_key(key_id: KeyId, principal: RequireUser, service: Service) -> Response:
+    """The key stops working at once for new exchanges; access tokens already obtained with it
+    stay valid until they expire (at most an hour). Revoking a revoked key is not an error."""
+    owner = None if principal.is_admin else int(principal.subject)
+    await call(service.revoke_api_key, key_id, owner)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

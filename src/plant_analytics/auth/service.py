@@ -1,4 +1,5 @@
-"""Auth logic: login with slow-down and lockout, refresh rotation with reuse detection, users.
+"""Auth logic: login with slow-down and lockout, refresh rotation with reuse detection, users,
+and API keys exchanged for access tokens.
 
 Services raise ``AuthError``s; routers turn them into problem+json.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import uuid
 from dataclasses import dataclass
 from functools import cache
@@ -17,8 +19,16 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from plant_analytics.auth import repository as repo
+from plant_analytics.auth.api_keys import (
+    KEY_FORMAT,
+    FailureThrottle,
+    hash_api_key,
+    matches,
+    new_api_key,
+    parse_key_id,
+)
 from plant_analytics.auth.keys import KeyStore, get_keystore
-from plant_analytics.auth.repository import UserRow
+from plant_analytics.auth.repository import ApiKeyRow, UserRow
 from plant_analytics.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from plant_analytics.security.principal import Role
 from plant_analytics.settings import (
@@ -69,6 +79,34 @@ class LastAdminError(AuthError):
     status, type_ = 409, "last-admin"
 
 
+class InvalidApiKeyError(AuthError):
+    status, type_ = 401, "invalid-api-key"
+
+
+class ApiKeyThrottledError(AuthError):
+    status, type_ = 429, "rate-limited"
+
+
+class ApiKeyNotFoundError(AuthError):
+    status, type_ = 404, "api-key-not-found"
+
+
+class ApiKeyRoleError(AuthError):
+    status, type_ = 403, "forbidden"
+
+
+class AccountDisabledError(AuthError):
+    status, type_ = 401, "account-disabled"
+
+
+ROLE_RANK = {Role.VIEWER: 0, Role.ANALYST: 1, Role.ADMIN: 2}
+
+
+def lower_role(a: Role | str, b: Role | str) -> Role:
+    """The role with fewer rights of the two."""
+    return min(Role(a), Role(b), key=ROLE_RANK.__getitem__)
+
+
 @dataclass(frozen=True)
 class LoginPolicy:
     """Failures are slowed (base·2^(n-1) s, capped), then the account locks for a while."""
@@ -97,6 +135,15 @@ class TokenPair:
     token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
 
 
+@dataclass(frozen=True)
+class AccessToken:
+    """An access token alone: what an API key is exchanged for (the key is the long-lived part)."""
+
+    access_token: str
+    expires_in: int
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
+
+
 def hash_password(password: str) -> str:
     return hasher.hash(password)
 
@@ -117,6 +164,10 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def _when(moment: dt.datetime) -> str:
+    return f"{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+
+
 def _minutes(seconds: float) -> str:
     minutes = max(1, round(seconds / 60))
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
@@ -134,6 +185,8 @@ class AuthService:
         self.settings = settings
         self.keystore = keystore or get_keystore(settings)
         self.policy = policy or LoginPolicy.from_settings(settings)
+        # Failed API-key exchanges per client address (this replica's memory).
+        self.key_throttle = FailureThrottle()
 
     # -- sessions ------------------------------------------------------------------------
 
@@ -341,6 +394,144 @@ class AuthService:
             if user.role == "admin" and user.is_active and repo.count_active_admins(conn) <= 1:
                 raise LastAdminError("this is the last active admin: make another admin first")
             repo.delete_user(conn, user_id)
+
+    # -- API keys ------------------------------------------------------------------------
+
+    def create_api_key(
+        self,
+        owner_id: int,
+        name: str,
+        role: Role | None = None,
+        expires_at: dt.datetime | None = None,
+    ) -> tuple[ApiKeyRow, str]:
+        """A new key for the owner and the key itself, which is not kept: show it once.
+
+        The key's role is the owner's by default and can never exceed it (the owner's role
+        as stored now, not as their token says)."""
+        with self.engine.begin() as conn:
+            owner = repo.user_by_id(conn, owner_id)
+            if owner is None or not owner.is_active:
+                raise AccountDisabledError("this account is disabled or no longer exists")
+            wanted = role or Role(owner.role)
+            if ROLE_RANK[wanted] > ROLE_RANK[Role(owner.role)]:
+                raise ApiKeyRoleError(
+                    f"an API key cannot have more rights than its owner: your role is "
+                    f"{owner.role}, so the key's role can be {owner.role} or lower, "
+                    f"not {wanted.value}"
+                )
+            new = new_api_key()
+            repo.insert_api_key(
+                conn,
+                key_id=new.id,
+                user_id=owner.id,
+                name=name,
+                role=wanted.value,
+                secret_hash=new.secret_hash,
+                now=_now(),
+                expires_at=expires_at,
+            )
+            row = repo.api_key_by_id(conn, new.id)
+        assert row is not None
+        log.info(
+            "API key created", extra={"user_id": owner.id, "api_key_id": row.id, "role": row.role}
+        )
+        return row, new.key
+
+    def list_api_keys(self, user_id: int | None) -> list[ApiKeyRow]:
+        """One user's keys (revoked and expired ones included), or everyone's (None)."""
+        with self.engine.connect() as conn:
+            return repo.list_api_keys(conn, user_id)
+
+    def revoke_api_key(self, key_id: str, owner_id: int | None) -> ApiKeyRow:
+        """Revoke a key of ``owner_id`` (None: anyone's, for admins). Revoking twice is fine."""
+        now = _now()
+        with self.engine.begin() as conn:
+            row = repo.api_key_by_id(conn, key_id)
+            if row is None or (owner_id is not None and row.user_id != owner_id):
+                # Someone else's key is "not found": ids of others' keys are not confirmed.
+                mine = "you have" if owner_id is not None else "there is"
+                raise ApiKeyNotFoundError(f"{mine} no API key {key_id}")
+            if repo.revoke_api_key(conn, key_id, now):
+                log.info("API key revoked", extra={"user_id": row.user_id, "api_key_id": key_id})
+            row = repo.api_key_by_id(conn, key_id)
+        assert row is not None
+        return row
+
+    def exchange_api_key(self, key: str, address: str) -> AccessToken:
+        """An access token for the key's owner, with the key's role (or the owner's current
+        role, when lower). Failures are slowed down like failed logins and counted per client
+        address; too many within a minute are refused (429) before the key is even looked at.
+        """
+        wait = self.key_throttle.retry_after(address)
+        if wait is not None:
+            raise ApiKeyThrottledError(
+                f"too many failed API key exchanges from this address; retry in {wait} s",
+                retry_after=wait,
+            )
+        now = _now()
+        key = key.strip()
+        key_id = parse_key_id(key)
+        if key_id is None:
+            raise self._failed_exchange(
+                address, f"malformed API key: an API key looks like {KEY_FORMAT}"
+            )
+        with self.engine.begin() as conn:
+            row = repo.api_key_by_id(conn, key_id)
+            if row is None:
+                matches(key, hash_api_key(""))  # the same work as a real comparison
+                raise self._failed_exchange(
+                    address, "invalid API key: no such key, or the secret does not match"
+                )
+            if not matches(key, row.secret_hash):
+                raise self._failed_exchange(
+                    address,
+                    "invalid API key: no such key, or the secret does not match",
+                    key_id,
+                )
+            # The caller holds the real key from here on: the reasons can be told.
+            if row.revoked_at is not None:
+                raise self._failed_exchange(
+                    address,
+                    f"this API key was revoked on {_when(row.revoked_at)}; create a new one",
+                    key_id,
+                )
+            if row.expires_at is not None and row.expires_at <= now:
+                raise self._failed_exchange(
+                    address,
+                    f"this API key expired on {_when(row.expires_at)}; create a new one",
+                    key_id,
+                )
+            user = repo.user_by_id(conn, row.user_id)
+            if user is None or not user.is_active:
+                raise self._failed_exchange(
+                    address, "the owner of this API key is disabled", key_id
+                )
+            repo.touch_api_key(conn, row.id, now)
+        ttl = self.settings.access_token_ttl_seconds
+        if row.expires_at is not None:  # no token outlives its key
+            ttl = max(1, min(ttl, math.ceil((row.expires_at - now).total_seconds())))
+        token = issue_access_token(
+            self.keystore,
+            self.settings,
+            subject=str(user.id),
+            email=user.email,
+            role=lower_role(row.role, user.role).value,
+            now=now,
+            ttl_seconds=ttl,
+            api_key_id=row.id,
+        )
+        return AccessToken(token, ttl)
+
+    def _failed_exchange(
+        self, address: str, detail: str, key_id: str | None = None
+    ) -> InvalidApiKeyError:
+        failures = self.key_throttle.record(address)
+        log.warning(
+            "API key exchange refused: %s",
+            detail,
+            extra={"api_key_id": key_id, "client": address, "failures": failures},
+        )
+        return InvalidApiKeyError(detail, delay_seconds=self.policy.delay(failures))
 
 
 def ensure_admin(engine: Engine, settings: Settings | None = None) -> list[str]:

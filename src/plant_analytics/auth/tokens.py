@@ -13,6 +13,8 @@ from plant_analytics.auth.keys import KeyStore
 from plant_analytics.security.tokens import ALGORITHM
 from plant_analytics.settings import Settings
 
+AMR_API_KEY = "api_key"
+
 
 def issue_access_token(
     keystore: KeyStore,
@@ -22,9 +24,16 @@ def issue_access_token(
     email: str,
     role: str,
     now: dt.datetime | None = None,
+    ttl_seconds: int | None = None,
+    api_key_id: str | None = None,
 ) -> str:
+    """An access token; ``api_key_id`` marks one obtained with that API key (``amr``,
+    ``client_id``), and ``ttl_seconds`` shortens it (never past the configured lifetime)."""
     issued = int((now or dt.datetime.now(dt.UTC)).timestamp())
-    claims = {
+    ttl = settings.access_token_ttl_seconds
+    if ttl_seconds is not None:
+        ttl = max(1, min(ttl, ttl_seconds))
+    claims: dict[str, object] = {
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "sub": subject,
@@ -32,9 +41,14 @@ def issue_access_token(
         "role": role,
         "iat": issued,
         "nbf": issued,
-        "exp": issued + settings.access_token_ttl_seconds,
+        "exp": issued + ttl,
         "jti": uuid.uuid4().hex,
     }
+    if api_key_id is not None:
+        # RFC 8176 authentication method (a custom value) and RFC 9068's client_id: which
+        # key obtained the token. Verifiers ignore both; they are for logs and auth itself.
+        claims["amr"] = [AMR_API_KEY]
+        claims["client_id"] = api_key_id
     return jwt.encode(
         claims,
         keystore.signing_key,

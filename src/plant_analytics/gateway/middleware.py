@@ -23,6 +23,8 @@ PUBLIC_API_PATHS = frozenset(
     {"/api/v1/openapi.json", "/api/v1/docs", "/api/v1/redoc", "/api/v1/docs/oauth2-redirect"}
 )
 LIMITED_PREFIXES = ("/api/", "/auth/")
+# Where credentials are guessed: a password (login) or an API key (exchanged for a token).
+CREDENTIAL_PATHS = frozenset({"/auth/login", "/auth/token"})
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ class GatewayMiddleware:
     async def _limit(self, scope: Scope, path: str, principal: Any) -> Decision:
         ip = (scope.get("client") or ("unknown",))[0]
         hits = [(f"ip:{ip}", self.limits.per_ip_per_minute)]
-        if path == "/auth/login" and scope.get("method") == "POST":
+        if path in CREDENTIAL_PATHS and scope.get("method") == "POST":
             hits.append((f"login:{ip}", self.limits.login_per_ip_per_minute))
         if principal is not None:
             hits.append((f"user:{principal.subject}", self.limits.per_user_per_minute))

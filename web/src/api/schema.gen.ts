@@ -324,6 +324,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API keys (yours; admins: anyone's)
+         * @description Revoked and expired keys are listed too (see `status`), newest first. Never the keys
+         *     themselves: those are shown once, when made.
+         */
+        get: operations["list_api_keys_auth_api_keys_get"];
+        put?: never;
+        /**
+         * Create an API key
+         * @description A key for scripts, owned by you: exchange it at `POST /auth/token`. The answer holds
+         *     the key (`api_key`) this once; only its hash is kept. Its role is yours or lower. Needs a
+         *     token from a login, not one obtained with an API key.
+         */
+        post: operations["create_api_key_auth_api_keys_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/api-keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke an API key (yours; admins: anyone's)
+         * @description The key stops working at once for new exchanges; access tokens already obtained with it
+         *     stay valid until they expire (at most an hour). Revoking a revoked key is not an error.
+         */
+        delete: operations["revoke_api_key_auth_api_keys__key_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/login": {
         parameters: {
             query?: never;
@@ -399,6 +447,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Exchange an API key for an access token
+         * @description For scripts, like an OAuth client-credentials grant: the API key (from
+         *     `POST /auth/api-keys`) buys an access token (1 h, never past the key's expiry) for the
+         *     key's owner, with the key's role or the owner's current role if that is lower. No refresh
+         *     token: exchange the key again when the token expires. An invalid, revoked or expired key,
+         *     or a disabled owner, is a 401; failures are slowed down, and too many from one address
+         *     within a minute are refused with 429.
+         */
+        post: operations["exchange_api_key_auth_token_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/auth/users": {
         parameters: {
             query?: never;
@@ -460,6 +533,25 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** AccessTokenResponse */
+        AccessTokenResponse: {
+            /**
+             * Access Token
+             * @description JWT (EdDSA); send as `Authorization: Bearer …`.
+             */
+            access_token: string;
+            /**
+             * Expires In
+             * @description Seconds until the access token expires (less when the key expires sooner).
+             * @example 3600
+             */
+            expires_in: number;
+            /**
+             * Token Type
+             * @default bearer
+             */
+            token_type: string;
+        };
         /**
          * AggregateRow
          * @example {
@@ -478,6 +570,152 @@ export interface components {
             plant_count?: number | null;
         } & {
             [key: string]: unknown;
+        };
+        /**
+         * ApiKeyCreate
+         * @example {
+         *       "expires_at": "2030-01-01T00:00:00Z",
+         *       "name": "nightly export",
+         *       "role": "viewer"
+         *     }
+         */
+        ApiKeyCreate: {
+            /**
+             * Expires At
+             * @description When the key stops working (UTC when no zone is given); none: never.
+             */
+            expires_at?: string | null;
+            /**
+             * Name
+             * @description What the key is for, to recognise it.
+             */
+            name: string;
+            /** @description The key's role: yours (the default) or lower, never higher. */
+            role?: components["schemas"]["Role"] | null;
+        };
+        /** ApiKeyCreated */
+        ApiKeyCreated: {
+            /**
+             * Api Key
+             * @description The key. Shown this once and never again: store it now, like a password.
+             * @example pa_3f9a1c0d5e7b2a46_q8Xr2VbN0sLkT5yH7mWc9eJd3uPfA1gZ6oRiK4nBt_E
+             */
+            api_key: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Expires At */
+            expires_at: string | null;
+            /**
+             * Id
+             * @description The key's public id (the part after `pa_`).
+             * @example 3f9a1c0d5e7b2a46
+             */
+            id: string;
+            /**
+             * Last Used At
+             * @description The last successful exchange.
+             */
+            last_used_at: string | null;
+            /**
+             * Name
+             * @example nightly export
+             */
+            name: string;
+            /**
+             * Owner Email
+             * @example analyst@plantanalytics.com
+             */
+            owner_email: string;
+            /**
+             * Prefix
+             * @description How the key begins, to recognise it.
+             * @example pa_3f9a1c0d5e7b2a46
+             */
+            prefix: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            role: components["schemas"]["Role"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
+            /**
+             * User Id
+             * @description The owner.
+             */
+            user_id: number;
+        };
+        /**
+         * ApiKeyExchange
+         * @example {
+         *       "api_key": "pa_3f9a1c0d5e7b2a46_q8Xr2VbN0sLkT5yH7mWc9eJd3uPfA1gZ6oRiK4nBt_E"
+         *     }
+         */
+        ApiKeyExchange: {
+            /**
+             * Api Key
+             * @description An API key: pa_<16 hex characters>_<43 characters>.
+             */
+            api_key: string;
+        };
+        /** ApiKeyList */
+        ApiKeyList: {
+            /** Data */
+            data: components["schemas"]["ApiKeyOut"][];
+        };
+        /** ApiKeyOut */
+        ApiKeyOut: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Expires At */
+            expires_at: string | null;
+            /**
+             * Id
+             * @description The key's public id (the part after `pa_`).
+             * @example 3f9a1c0d5e7b2a46
+             */
+            id: string;
+            /**
+             * Last Used At
+             * @description The last successful exchange.
+             */
+            last_used_at: string | null;
+            /**
+             * Name
+             * @example nightly export
+             */
+            name: string;
+            /**
+             * Owner Email
+             * @example analyst@plantanalytics.com
+             */
+            owner_email: string;
+            /**
+             * Prefix
+             * @description How the key begins, to recognise it.
+             * @example pa_3f9a1c0d5e7b2a46
+             */
+            prefix: string;
+            /** Revoked At */
+            revoked_at: string | null;
+            role: components["schemas"]["Role"];
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
+            /**
+             * User Id
+             * @description The owner.
+             */
+            user_id: number;
         };
         /**
          * Format
@@ -2533,6 +2771,238 @@ export interface operations {
             };
         };
     };
+    list_api_keys_auth_api_keys_get: {
+        parameters: {
+            query?: {
+                /** @description Every user's keys (admin only). */
+                all?: boolean;
+                /** @description Another user's keys (admin only). */
+                user_id?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Account locked */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    create_api_key_auth_api_keys_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreated"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Account locked */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    revoke_api_key_auth_api_keys__key_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The key's id: the 16 hex characters after `pa_`. */
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Account locked */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     login_auth_login_post: {
         parameters: {
             query?: never;
@@ -2830,6 +3300,93 @@ export interface operations {
             };
             /** @description Account locked */
             423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    exchange_api_key_auth_token_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyExchange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AccessTokenResponse"];
+                };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Account locked */
+            423: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many failed exchanges */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
