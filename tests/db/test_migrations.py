@@ -141,3 +141,40 @@ def test_double_precision_holds_every_double_exactly(engine: Engine) -> None:
             .all()
         )
     assert stored == values
+
+
+def test_release_references_migration_keeps_the_rows_both_ways(empty_engine: Engine) -> None:
+    """0005 drops the per-row foreign key to ``release`` (SQLite rebuilds each table for it):
+    the rows loaded before it are all there after it, and after a downgrade and upgrade."""
+    from alembic import command
+
+    from plant_analytics.db.migrate import alembic_config
+    from plant_analytics.ingest.service import ingest_file
+    from tests.conftest import SAMPLES
+
+    upgrade(empty_engine, "0004_api_keys")
+    assert ingest_file(empty_engine, SAMPLES / "st2022.csv").status == "succeeded"
+    assert ingest_file(empty_engine, SAMPLES / "gen2023_6col.csv").status == "succeeded"
+
+    def contents() -> dict[str, list[tuple[Any, ...]]]:
+        with empty_engine.connect() as conn:
+            return {
+                name: sorted(tuple(r) for r in conn.execute(sa.text(f"SELECT * FROM {name}")))
+                for name in ("egrid_state", "egrid_generator", "plant_generator_total")
+            }
+
+    before = contents()
+    assert all(before.values())
+    upgrade(empty_engine)
+    assert contents() == before
+    assert schema_diff(empty_engine) == []
+    foreign = sa.inspect(empty_engine).get_foreign_keys("egrid_generator")
+    assert [f for f in foreign if f["referred_table"] == "release"] == []
+
+    command.downgrade(alembic_config(empty_engine), "0004_api_keys")
+    foreign = sa.inspect(empty_engine).get_foreign_keys("egrid_generator")
+    assert [f["constrained_columns"] for f in foreign] == [["release_id"]]
+    assert contents() == before
+    upgrade(empty_engine)
+    assert contents() == before
+    assert schema_diff(empty_engine) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -45,12 +46,15 @@ def _release(conn: sa.Connection) -> int:
     )
 
 
-def _rows(n: int) -> list[tuple[Any, ...]]:
-    """Rows whose NULLs fall in many patterns: some shared by many rows, some by a few."""
+def _rows(n: int, sparse: bool = True) -> list[tuple[Any, ...]]:
+    """Rows whose NULLs fall in many patterns: some shared by many rows, some by a few.
+
+    Sparse rows are about half NULL, like a plant sheet; the others about a fifth.
+    """
     rows = []
     for i in range(n):
-        generation = None if i % 3 == 0 else -1234.5 + i  # pumped storage: negative
-        co2 = None if i % 5 == 0 else float(i) / 7
+        generation = None if (i % 3 != 0) == sparse else -1234.5 + i  # pumped storage: < 0
+        co2 = None if (i % 5 != 0) == sparse else float(i) / 7
         capacity = None if i % 97 == 0 else 0.0
         name = None if i % 41 == 0 else f"Plant {i}"
         extra = '{"NEWCODE": "x"}' if i % 11 == 0 else None
@@ -58,10 +62,12 @@ def _rows(n: int) -> list[tuple[Any, ...]]:
     return rows
 
 
-def test_bulk_insert_keeps_every_value_null_and_row_order(engine: Engine) -> None:
+@pytest.mark.parametrize("sparse", [True, False], ids=["mostly-null", "mostly-values"])
+def test_bulk_insert_keeps_every_value_null_and_row_order(engine: Engine, sparse: bool) -> None:
     table = level_table(Level.PLANT)
     columns = [*COLUMNS, *VALUE_COLUMNS]
-    rows = _rows(2000)
+    rows = _rows(2000, sparse)
+    assert bulk._mostly_null(rows) is sparse
     with engine.begin() as conn:
         release_id = _release(conn)
         done: list[int] = []

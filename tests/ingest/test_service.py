@@ -835,3 +835,24 @@ def test_failed_rebuild_of_the_plant_totals_fails_the_workbook(
     with pytest.raises(RuntimeError, match="disk full"):
         ingest(engine, _plants_and_generators_workbook(tmp_path / "egrid2022_data.xlsx"))
     assert snapshot(engine) == before
+
+
+def test_every_row_names_a_release_of_its_level_and_year(loaded: Loaded) -> None:
+    """``release_id`` is not a declared foreign key (migration 0005): the loader keeps it."""
+    from plant_analytics.db.derived import plant_generator_total
+
+    tables = [(level.value, level_table(level)) for level in Level]
+    tables.append((Level.GENERATOR.value, plant_generator_total))
+    with loaded.engine.connect() as conn:
+        for level, table in tables:
+            orphans = conn.execute(
+                sa.select(sa.func.count())
+                .select_from(table)
+                .outerjoin(release, release.c.id == table.c.release_id)
+                .where(
+                    (release.c.id.is_(None))
+                    | (release.c.level != level)
+                    | (release.c.data_year != table.c.data_year)
+                )
+            ).scalar_one()
+            assert orphans == 0, table.name

@@ -44,7 +44,7 @@ plant_generator_total = sa.Table(
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("data_year", sa.Integer, nullable=False),
-    sa.Column("release_id", sa.Integer, sa.ForeignKey("release.id"), nullable=False),
+    sa.Column("release_id", sa.Integer, nullable=False),  # the generators' (no foreign key)
     sa.Column("plant_id_eia", sa.BigInteger),
     sa.Column("state", sa.Text),
     sa.Column("plant_name", sa.Text),
@@ -64,7 +64,6 @@ plant_generator_total = sa.Table(
         sa.Index(f"ix_plant_generator_total_year_{_SHORT[c]}_order", "data_year", order_column(c))
         for c in SUMMED_GENERATOR_COLUMNS
     ),
-    sa.Index("ix_plant_generator_total_release", "release_id"),
     comment="Per data year, each plant's sums over its generators (derived from "
     "egrid_generator when it is loaded; see plant_analytics.db.derived).",
 )

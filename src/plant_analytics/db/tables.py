@@ -120,7 +120,9 @@ def _level_table(level: Level) -> sa.Table:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("data_year", sa.Integer, nullable=False),
         sa.Column("record_key", sa.Text, nullable=False),
-        sa.Column("release_id", sa.Integer, sa.ForeignKey("release.id"), nullable=False),
+        # The release the row came from. Not a declared foreign key: see migration
+        # 0005_release_references and docs/data-model.md#provenance.
+        sa.Column("release_id", sa.Integer, nullable=False),
         sa.Column("source_row", sa.Integer, nullable=False),
         sa.Column("extra", JSONType),
     ]
@@ -138,7 +140,6 @@ def _level_table(level: Level) -> sa.Table:
         sa.UniqueConstraint("data_year", "record_key", name=f"uq_{name}_year_key"),
         comment=level.info.description,
     )
-    sa.Index(f"ix_{name}_release", table.c.release_id)
     for column in INDEXED.get(level, ()):
         if column in table.c:
             sa.Index(f"ix_{name}_year_{column}", table.c.data_year, table.c[column])

@@ -345,7 +345,7 @@ def _load_overlapped(
             return None  # perhaps a no-op: decided, and said, the sequential way
 
         parsed: dict[str, ParseResult | InputError] = {}
-        summaries: dict[str, list[DatasetSummary]] = {}
+        summaries: dict[str, Future[list[DatasetSummary]]] = {}
         stop = False  # a problem: nothing more is inserted, the error is raised below
         done = known = 0
         reported_read = False
@@ -355,26 +355,42 @@ def _load_overlapped(
             done += n
             report("load", done, known)
 
-        # A derived table is rebuilt by one SQL statement, which the database runs without
-        # Python's GIL: in a thread it overlaps with reading and parsing the next sheet. The
-        # connection is used by one thread at a time: the main thread waits for the rebuild
-        # before it touches the connection again.
-        with ThreadPoolExecutor(1, thread_name_prefix="ingest-derived") as background:
-            rebuilding: list[Future[None]] = []
+        # The database works without Python's GIL, so its work for one sheet can overlap
+        # with reading and parsing the next. On PostgreSQL a sheet's whole load goes to a
+        # thread (a COPY is the server's work); on SQLite only the rebuild of the derived
+        # tables (one statement each), because an SQLite insert binds every value in Python
+        # and would contend with the parser for the GIL. The connection is used by one thread
+        # at a time: the main thread waits for the thread's work before it uses it again.
+        whole_load_in_thread = conn.dialect.name == "postgresql"
+        with ThreadPoolExecutor(1, thread_name_prefix="ingest-db") as background:
+            pending: list[Future[Any]] = []
+
+            def wait_for_thread() -> None:
+                while pending:
+                    pending.pop(0).result()  # a failure there fails the load
 
             def rebuild_derived(level: Level, year: int) -> None:
-                rebuilding.append(background.submit(refresh_derived, conn, level, year))
+                pending.append(background.submit(refresh_derived, conn, level, year))
 
-            def wait_for_rebuilds() -> None:
-                while rebuilding:
-                    rebuilding.pop(0).result()
+            def replace_all(
+                datasets: list[Dataset], derived: Callable[[Level, int], None] | None = None
+            ) -> list[DatasetSummary]:
+                return [
+                    _replace_dataset(
+                        conn, d, run_id, sha, size, revision, options, advance, derived=derived
+                    )
+                    for d in datasets
+                ]
 
-            def replace(dataset: Dataset) -> DatasetSummary:
-                wait_for_rebuilds()
-                return _replace_dataset(
-                    conn, dataset, run_id, sha, size, revision, options, advance,
-                    derived=rebuild_derived,
-                )  # fmt: skip
+            def load(datasets: list[Dataset]) -> Future[list[DatasetSummary]]:
+                wait_for_thread()
+                if whole_load_in_thread:
+                    loading = background.submit(replace_all, datasets)
+                    pending.append(loading)
+                    return loading
+                loaded: Future[list[DatasetSummary]] = Future()
+                loaded.set_result(replace_all(datasets, derived=rebuild_derived))
+                return loaded
 
             try:
                 for sheet_name in reading.as_completed(selected):
@@ -397,10 +413,10 @@ def _load_overlapped(
                         stop = True
                     if not stop:
                         assert isinstance(outcome, ParseResult)
-                        summaries[sheet_name] = [replace(d) for d in outcome.datasets]
+                        summaries[sheet_name] = load(outcome.datasets)
             finally:
-                concurrent.futures.wait(rebuilding)  # the connection is ours again
-            wait_for_rebuilds()  # a failed rebuild fails the load
+                concurrent.futures.wait(pending)  # the connection is the main thread's again
+            wait_for_thread()
         _, notes = reading.all()  # every data sheet read, or the first read problem
         result.notes.extend(notes)
         rejected: list[tuple[Problem, dict[str, Any]]] = []
@@ -413,7 +429,7 @@ def _load_overlapped(
             options,
         )
         total_rows = sum(len(d.records) for d in datasets)
-        result.datasets = [s for n in selected for s in summaries[n]]
+        result.datasets = [s for n in selected for s in summaries[n].result()]
         report("load", total_rows, total_rows)
         _record_rejected(conn, run_id, rejected)
         result.status = "succeeded"
