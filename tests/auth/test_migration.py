@@ -31,13 +31,14 @@ def test_migrated_schema_matches_the_models(engine: Engine) -> None:
 
 
 def test_api_keys_migration_downgrades_and_upgrades(engine: Engine) -> None:
-    assert current_revision(engine) == "0004_api_keys"
+    head = current_revision(engine)  # 0004_api_keys or a later migration
+    assert head not in (None, "0003_api_speed")
     command.downgrade(alembic_config(engine), "0003_api_speed")
     assert current_revision(engine) == "0003_api_speed"
     tables = set(sa.inspect(engine).get_table_names())
     assert "api_key" not in tables
     assert {"app_user", "refresh_token"} <= tables
     upgrade(engine)
-    assert current_revision(engine) == "0004_api_keys"
+    assert current_revision(engine) == head
     assert "api_key" in sa.inspect(engine).get_table_names()
     assert _auth_diff(engine) == []
