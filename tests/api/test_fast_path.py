@@ -14,6 +14,7 @@ from typing import Any
 import jwt
 import pytest
 import sqlalchemy as sa
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -37,7 +38,12 @@ from plant_analytics.infra.cache import MemoryCache
 from plant_analytics.ingest.service import ingest_file
 from plant_analytics.security import tokens as tokens_module
 from plant_analytics.security.deps import SecurityContext, local_security, require_admin
-from plant_analytics.security.tokens import InvalidTokenError, StaticKeys, TokenVerifier
+from plant_analytics.security.tokens import (
+    InvalidTokenError,
+    RemoteJwks,
+    StaticKeys,
+    TokenVerifier,
+)
 from plant_analytics.settings import Environment, Settings
 from tests.api.conftest import GENERATORS_2023, PLANTS_2022, STATES_2022
 
@@ -261,6 +267,40 @@ def test_token_cache_never_accepts_what_the_check_refuses(
     verifier.keys.keys.clear()
     with pytest.raises(InvalidTokenError, match="not one of the published keys"):
         _run(verifier.verify(token))
+
+
+def test_cached_answers_only_what_verify_would_without_awaiting(
+    verifier_and_settings: tuple[TokenVerifier, Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``cached`` (the fast path's check): the principal of a verified, unexpired token
+    whose key the key source still holds, else None (and ``verify`` decides)."""
+    verifier, settings = verifier_and_settings
+    token = _token(settings)
+    assert verifier.cached(token) is None  # never verified
+    principal = _run(verifier.verify(token))
+    assert verifier.cached(token) == principal
+    assert verifier.cached(token + "x") is None
+    real = tokens_module.time.time
+    monkeypatch.setattr(tokens_module.time, "time", lambda: real() + 2 * 3600)  # past exp
+    assert verifier.cached(token) is None
+    monkeypatch.setattr(tokens_module.time, "time", real)
+    _run(verifier.verify(token))
+    assert isinstance(verifier.keys, StaticKeys)
+    for kid in verifier.keys.keys:  # the key replaced
+        verifier.keys.keys[kid] = Ed25519PrivateKey.generate().public_key()
+    assert verifier.cached(token) is None
+    with pytest.raises(InvalidTokenError):
+        _run(verifier.verify(token))
+
+
+def test_remote_keys_are_known_only_while_fresh() -> None:
+    jwks = RemoteJwks("http://127.0.0.1:1/.well-known/jwks.json", ttl=300)
+    key = Ed25519PrivateKey.generate().public_key()
+    jwks._keys, jwks._fetched_at = {"k1": key}, tokens_module.time.monotonic()
+    assert jwks.known_key("k1") is key
+    assert jwks.known_key("k2") is None
+    jwks._fetched_at -= 301  # stale: public_key would fetch, so it is not known
+    assert jwks.known_key("k1") is None
 
 
 def test_token_cache_is_bounded(
@@ -497,3 +537,33 @@ def test_top_parameters_accept_only_plain_forms() -> None:
         b"x=1",
     ):
         assert fastpath.top_parameters(query) is None, query
+
+
+def test_cache_request_reads_headers_as_require_principal() -> None:
+    read = fastpath._cache_request
+    token = "a.b.c"
+    assert read([(b"authorization", b"Bearer a.b.c")]) == (token, None, False)
+    assert read([(b"authorization", b"bearer  a.b.c ")]) == (token, None, False)
+    assert read([(b"authorization", b"Basic a.b.c")]) is None
+    assert read([(b"authorization", b"Bearer ")]) is None
+    assert read([(b"host", b"x")]) is None
+    twice = [(b"authorization", b"Bearer a.b.c"), (b"authorization", b"Bearer a.b.c")]
+    assert read(twice) is None
+    long_token = "x" * (fastpath._TOKENS_KEPT_BYTES + 10)
+    assert read([(b"authorization", b"Bearer " + long_token.encode())]) == (
+        long_token,
+        None,
+        False,
+    )
+    headers = [
+        (b"authorization", b"Bearer a.b.c"),
+        (b"if-none-match", b'W/"1.1.0-abc"'),
+        (b"cache-control", b"no-cache"),
+    ]
+    assert read(headers) == (token, 'W/"1.1.0-abc"', True)
+    # the same header again: the same string (its hash is the token cache's lookup)
+    first = read([(b"authorization", b"Bearer " + b"y" * 600)])
+    again = read([(b"authorization", b"Bearer " + b"y" * 600)])
+    assert first is not None
+    assert again is not None
+    assert first[0] is again[0]

@@ -8,9 +8,12 @@ import asyncio
 import io
 import json
 import logging
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
+import orjson
 import pytest
 
 from plant_analytics.ops import http
@@ -107,10 +110,12 @@ def _fast_and_slow(
         {"request_id": None},
         {"duration_ms": 0.0},
         {"duration_ms": 12345678.25},
+        {"route": "/api/v1/plants/top", "status": 200},  # not the message's: no template
+        {"status": 404.0},
     ],
 )
 def test_template_lines_equal_the_formatters(changes: dict[str, object]) -> None:
-    fields = {**FIELDS, **changes}
+    fields = {**FIELDS, "route": "/api/v1/x", "status": 404, **changes}
     for handler_type in (logging.StreamHandler, JsonStreamHandler):
         first, second, slow = (json.loads(line) for line in _fast_and_slow(fields, handler_type))
         assert list(first) == list(second) == list(slow)
@@ -155,30 +160,65 @@ def test_buffer_is_written_when_full() -> None:
     asyncio.run(serve())
 
 
-def test_recorder_counts_as_the_public_methods() -> None:
+def test_request_metrics_export_as_the_prometheus_client_metrics() -> None:
+    """The request series export what ``Counter``/``Histogram`` children of the same names,
+    labels and buckets export for the same requests: same samples and values, ``_created``
+    included, and the same names registered."""
     from prometheus_client import CollectorRegistry, Counter, Histogram
 
-    registry = CollectorRegistry()
-    counter = Counter("t_requests", "t", ["a"], registry=registry)
-    histogram = Histogram("t_seconds", "t", ["a"], registry=registry)
-    recorder = http._Recorder([counter.labels("fast")], histogram.labels("fast"))
-    assert recorder._observe is None  # the direct layout is the one in use
-    durations = [0.0, 0.005, 0.0050001, 0.3, 7.5, 10.0, 99.0]
-    for duration in durations:
-        recorder.record(duration)
-        counter.labels("slow").inc()
-        histogram.labels("slow").observe(duration)
+    from plant_analytics.ops.metrics import REQUEST_DURATION_BUCKETS, RequestMetrics
 
-    def samples(label: str) -> list[tuple[str, dict[str, str], float]]:
-        return [
-            (s.name, {k: v for k, v in s.labels.items() if k != "a"}, s.value)
+    ours, theirs = CollectorRegistry(), CollectorRegistry()
+    metrics = RequestMetrics(ours)
+    requests = Counter(
+        "http_requests_total",
+        "HTTP requests served",
+        ["service", "method", "route", "status"],
+        registry=theirs,
+    )
+    durations = Histogram(
+        "http_request_duration_seconds",
+        "HTTP request latency",
+        ["service", "method", "route"],
+        buckets=REQUEST_DURATION_BUCKETS,
+        registry=theirs,
+    )
+    calls = Counter("api_calls_by_endpoint", "Analytics API calls", ["route"], registry=theirs)
+    assert set(ours._names_to_collectors) == set(theirs._names_to_collectors)
+    requests_seen = [
+        ("api", "GET", "/api/v1/plants/top", "200", True),
+        ("api", "GET", "/api/v1/plants/top", "304", True),
+        ("api", "GET", "/api/v1/years", "200", True),
+        ("api", "POST", "/api/v1/years", "405", True),
+        ("all", "GET", "/health", "200", False),
+        ("gateway", "GET", "/api/v1/years", "200", False),
+    ]
+    durations_seen = [0.0, 0.001, 0.0010001, 0.005, 0.3, 7.5, 10.0, 99.0]
+    for i, duration in enumerate(durations_seen * 3):
+        service, method, route, status, api_call = requests_seen[i % len(requests_seen)]
+        metrics.series(service, method, route, status, api_call).record(duration)
+        requests.labels(service, method, route, status).inc()
+        durations.labels(service, method, route).observe(duration)
+        if api_call:
+            calls.labels(route).inc()
+
+    def samples(
+        registry: CollectorRegistry,
+    ) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        return {
+            (s.name, tuple(sorted(s.labels.items()))): s.value
             for metric in registry.collect()
             for s in metric.samples
-            if s.labels.get("a") == label and not s.name.endswith("_created")
-        ]
+        }
 
-    assert samples("fast") == samples("slow")
-    assert len(samples("fast")) > len(durations)
+    expected, found = samples(theirs), samples(ours)
+    assert set(found) == set(expected)
+    for key, value in expected.items():
+        if key[0].endswith("_created"):  # when the child was made: the same moment here
+            assert abs(found[key] - value) < 5, key
+        else:
+            assert found[key] == value, key
+    assert len(expected) > 100
 
 
 def test_lines_are_written_when_the_app_shuts_down() -> None:
@@ -203,3 +243,95 @@ def test_lines_are_written_when_the_app_shuts_down() -> None:
     finally:
         root.handlers[:] = saved
     assert sent == ["lifespan.shutdown.complete"]
+
+
+def test_request_ids_are_uuid4_hex() -> None:
+    ids = [http.new_request_id() for _ in range(3 * 256 + 7)]  # across batches
+    assert len(set(ids)) == len(ids)
+    for request_id in ids:
+        parsed = uuid.UUID(hex=request_id)
+        assert parsed.hex == request_id
+        assert parsed.version == 4
+        assert parsed.variant == uuid.RFC_4122
+
+
+def test_durations_are_written_as_orjson_writes_them() -> None:
+    for hundredths in [*range(0, 3000), 123_456_789, 2**40 - 1]:
+        text = f"{hundredths // 100}{http._HUNDREDTHS[hundredths % 100]}"
+        assert text == orjson.dumps(hundredths / 100).decode(), hundredths
+
+
+def _serve_once(app: Any, headers: list[tuple[bytes, bytes]]) -> list[dict[str, Any]]:
+    middleware = http.ObservabilityMiddleware(app, service="api")
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/api/v1/x",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("127.0.0.1", 5000),
+    }
+    asyncio.run(middleware(scope, receive, send))
+    return sent
+
+
+def test_middleware_line_ids_and_metrics() -> None:
+    """One request through the middleware: one line, as JsonFormatter writes it; the id in
+    the answer (the app's own replaced); the request counted by route template."""
+    from prometheus_client import REGISTRY
+
+    class Route:
+        path = "/api/v1/{thing}"
+
+    class Caller:
+        email = "analyst@example.com"
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        scope["route"] = Route()
+        scope["state"]["principal"] = Caller()
+        headers = [(b"content-type", b"text/plain"), (b"x-request-id", b"the-apps-own")]
+        await send({"type": "http.response.start", "status": 201, "headers": headers})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    labels = {"service": "api", "method": "GET", "route": "/api/v1/{thing}", "status": "201"}
+    before = REGISTRY.get_sample_value("http_requests_total", labels) or 0
+    with json_stream(JsonStreamHandler) as stream:
+        sent = _serve_once(app, [(b"host", b"x"), (b"x-request-id", b"caller-id-1")])
+        logging.getLogger().handlers[0].flush()
+    assert REGISTRY.get_sample_value("http_requests_total", labels) == before + 1
+    assert sent[0]["headers"] == [
+        (b"content-type", b"text/plain"),
+        (b"x-request-id", b"caller-id-1"),
+    ]
+    (line,) = stream.getvalue().splitlines()
+    written = json.loads(line)
+    fields = {
+        "request_id": "caller-id-1",
+        "user": "analyst@example.com",
+        "method": "GET",
+        "route": "/api/v1/{thing}",
+        "path": "/api/v1/x",
+        "status": 201,
+        "duration_ms": written["duration_ms"],
+        "client": "127.0.0.1",
+    }
+    record = logging.LogRecord(http.access_log.name, logging.INFO, "", 0, "%s %s %s", (), None)
+    record.args = ("GET", "/api/v1/{thing}", 201)
+    record.__dict__.update(fields)
+    token = request_id_var.set("caller-id-1")
+    try:
+        expected = json.loads(JsonFormatter("api").format(record))
+    finally:
+        request_id_var.reset(token)
+    assert list(written) == list(expected)
+    assert written.pop("time")
+    assert expected.pop("time")
+    assert written == expected

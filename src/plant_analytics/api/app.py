@@ -112,6 +112,10 @@ def create_api_app(
         lifespan=lifespan,
     )
     app.include_router(router)
+    # None: the process's context (``configure_security``) until the server sets one. Set,
+    # so that reading it per request finds it (Starlette's State raises, and getattr then
+    # catches, an AttributeError for a missing name: ~1.5 us of a cached request).
+    app.state.security = None
     app.state.api_context = ctx
     app.state.cache = ctx.cache
     install_error_handlers(app)

@@ -37,14 +37,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from plant_analytics.api.context import ApiContext
 from plant_analytics.api.responses import (
-    cache_key,
     etag_matches,
     etag_of,
-    scope_key,
+    request_cache_keys,
     unpack,
     version_headers,
 )
-from plant_analytics.infra.cache.base import count
+from plant_analytics.ops.http import increment
+from plant_analytics.ops.metrics import cache_hits_total
 from plant_analytics.security.deps import require_admin, security_context_of
 from plant_analytics.security.tokens import InvalidTokenError
 
@@ -110,17 +110,28 @@ class CachedAnswer:
         ]
 
 
+def answer_messages(
+    answer: CachedAnswer, if_none_match: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two messages ``json_response`` (or ``not_modified`` on a matching If-None-Match)
+    sends, without building a Response (the header list copied: a middleware may add to
+    it)."""
+    if if_none_match is not None and etag_matches(if_none_match, answer.etag):
+        status, headers, body = 304, answer.not_modified_headers, b""
+    else:
+        status, headers, body = 200, answer.headers, answer.body
+    return (
+        {"type": "http.response.start", "status": status, "headers": [*headers]},
+        {"type": "http.response.body", "body": body},
+    )
+
+
 async def send_answer(send: Send, answer: CachedAnswer, if_none_match: str | None) -> None:
     """What ``json_response`` (or ``not_modified`` on a matching If-None-Match) sends,
     without building a Response."""
-    if if_none_match is not None and etag_matches(if_none_match, answer.etag):
-        headers = list(answer.not_modified_headers)
-        await send({"type": "http.response.start", "status": 304, "headers": headers})
-        await send({"type": "http.response.body", "body": b""})
-        return
-    headers = list(answer.headers)
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": answer.body})
+    start, body = answer_messages(answer, if_none_match)
+    await send(start)
+    await send(body)
 
 
 async def send_cached(
@@ -129,6 +140,57 @@ async def send_cached(
     """What ``json_response(body, version, etag)`` (or ``not_modified`` on a matching
     If-None-Match) sends, without building a Response."""
     await send_answer(send, CachedAnswer(body, version, key), if_none_match)
+
+
+# what the fast path reads of a request's headers: token, If-None-Match, ``no-cache``
+CacheRequest = tuple[str, str | None, bool]
+
+
+def _cache_request(headers: Iterable[tuple[bytes, bytes]]) -> CacheRequest | None:
+    """The bearer token, If-None-Match and whether ``no-cache`` is asked, of a request the
+    fast path may take: exactly one ``Authorization: Bearer <token>``, If-None-Match and
+    Cache-Control at most once each. None: leave it to the routes (``require_principal``
+    answers a missing or malformed token, whatever is repeated is theirs too)."""
+    authorization = if_none_match = None
+    no_cache = False
+    for name, value in headers:
+        if name == b"authorization":
+            if authorization is not None:
+                return None
+            authorization = value
+        elif name == b"if-none-match":
+            if if_none_match is not None:
+                return None
+            if_none_match = value.decode("latin-1")
+        elif name == b"cache-control":
+            if no_cache:
+                return None
+            no_cache = b"no-cache" in value
+    if authorization is None:
+        return None
+    if len(authorization) <= _TOKENS_KEPT_BYTES:
+        token = _bearer_token(authorization)
+    else:
+        token = _bearer_token.__wrapped__(authorization)
+    if token is None:
+        return None
+    return token, if_none_match, no_cache
+
+
+_TOKENS_KEPT_BYTES = 4096
+
+
+@lru_cache(maxsize=256)
+def _bearer_token(authorization: bytes) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` value (as ``bearer_token`` reads
+    it), None for anything else. Kept per value (up to ``_TOKENS_KEPT_BYTES``): a repeated
+    header gives the same string, whose hash, the verified-token cache's lookup, is not
+    computed again."""
+    scheme, _, token = authorization.decode("latin-1").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
 
 
 ANSWERS_KEPT = 1024
@@ -154,6 +216,7 @@ class FastPathMiddleware:
         # cache key -> the answer made from the entry last found under it (bounded)
         self._answers: dict[str, CachedAnswer] = {}
         self._answer_bytes = 0
+        self._count_hit = increment(cache_hits_total)  # what infra.cache's count(hit=True) does
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -167,84 +230,80 @@ class FastPathMiddleware:
         await self.app(scope, receive, send)
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Answer ``scope`` from the cache when it may be (True), else leave it (False).
+
+        One coroutine with sync steps: the checks are those of ``require_principal`` and
+        ``cached_json``, the awaits only those that may need I/O (a token not verified yet,
+        the data version, the cache)."""
         try:
-            caller = await self._authenticate(scope)
-            if caller is None:
+            request = _cache_request(scope["headers"])
+            if request is None:
                 return False
-            principal, if_none_match, no_cache = caller
-            found = None if no_cache else await self._lookup(scope, principal)
+            token, if_none_match, no_cache = request
+            app: FastAPI | None = scope.get("app") or self.fastapi_app
+            if app is None or app.dependency_overrides:
+                return False
+            security = security_context_of(app)
+            state: dict[str, Any] | None = scope.get("state")
+            if state is None:
+                state = scope["state"] = {}
+            if security.require_gateway_signature and not state.get("gateway_verified"):
+                return False
+            verifier = security.verifier
+            principal = verifier.cached(token)
+            if principal is None:
+                try:
+                    principal = await verifier.verify(token)
+                except InvalidTokenError:
+                    return False
+            found = None
+            if not no_cache:
+                ctx = self.ctx
+                version = await ctx.versions.current()
+                key, full_key = request_cache_keys(
+                    ctx.database_tag, version, scope["path"], scope.get("query_string", b"")
+                )
+                entry = await ctx.cache.get(full_key)
+                if entry is not None:
+                    found = self._answers.get(full_key)
+                    if found is None or (found.entry is not entry and found.entry != entry):
+                        found = self._new_answer(full_key, version, key, entry)
         except Exception:  # an unexpected failure: the route handles it (and answers it)
             return False
         if found is not None:
-            await send_answer(send, found, if_none_match)
+            self._count_hit(1)
+            state["principal"] = principal  # for the request log line, as require_principal
+            state["pa_api"] = self.ctx
+            scope["route"] = found.route
+            if if_none_match is None:
+                await send(
+                    {"type": "http.response.start", "status": 200, "headers": [*found.headers]}
+                )
+                await send({"type": "http.response.body", "body": found.body})
+            else:
+                start, body = answer_messages(found, if_none_match)
+                await send(start)
+                await send(body)
             return True
         if self.compute_top and scope["path"] == self.top_path:
             return await self._top(scope, receive, send, principal)
         return False
 
-    async def _authenticate(self, scope: Scope) -> tuple[Any, str | None, bool] | None:
-        """The caller, exactly as ``require_principal`` accepts them, with the request's
-        If-None-Match and whether it asks for ``no-cache``; None: leave it to the routes."""
-        authorization = if_none_match = None
-        no_cache = False
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                if authorization is not None:
-                    return None  # repeated: whatever the routes make of it
-                authorization = value.decode("latin-1")
-            elif name == b"if-none-match":
-                if if_none_match is not None:
-                    return None
-                if_none_match = value.decode("latin-1")
-            elif name == b"cache-control":
-                if no_cache:
-                    return None
-                no_cache = b"no-cache" in value
-        if authorization is None:
+    def _new_answer(
+        self, full_key: str, version: str, key: str, entry: bytes
+    ) -> CachedAnswer | None:
+        """The answer made of ``entry``, kept for the next requests of ``full_key``; None when
+        its route may not be served here."""
+        template, body = unpack(entry)
+        route = self.routes.get(template)
+        if route is None:
             return None
-        scheme, _, token = authorization.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            return None
-        app: FastAPI | None = scope.get("app") or self.fastapi_app
-        if app is None or app.dependency_overrides:
-            return None
-        security = security_context_of(app)
-        state: dict[str, Any] = scope.setdefault("state", {})
-        if security.require_gateway_signature and not state.get("gateway_verified"):
-            return None
-        try:
-            principal = await security.verifier.verify(token)
-        except InvalidTokenError:
-            return None
-        return principal, if_none_match, no_cache
-
-    async def _lookup(self, scope: Scope, principal: Any) -> CachedAnswer | None:
-        """The cached answer for this request, when it may be served here; else None."""
-        ctx = self.ctx
-        version = await ctx.versions.current()
-        key = scope_key(scope)
-        full_key = cache_key(ctx, version, key)
-        entry = await ctx.cache.get(full_key)
-        if entry is None:
-            return None
-        answer = self._answers.get(full_key)
-        if answer is None or (answer.entry is not entry and answer.entry != entry):
-            template, body = unpack(entry)
-            route = self.routes.get(template)
-            if route is None:
-                return None
-            answer = CachedAnswer(body, version, key, entry, route)
-            if len(self._answers) >= ANSWERS_KEPT or self._answer_bytes > ANSWER_BYTES_KEPT:
-                self._answers.clear()
-                self._answer_bytes = 0
-            self._answers[full_key] = answer
-            self._answer_bytes += 2 * len(entry)
-        count(hit=True)
-        state: dict[str, Any] = scope["state"]
-        state["principal"] = principal  # for the request log line, as require_principal does
-        state["pa_api"] = ctx
-        scope["route"] = answer.route
+        answer = CachedAnswer(body, version, key, entry, route)
+        if len(self._answers) >= ANSWERS_KEPT or self._answer_bytes > ANSWER_BYTES_KEPT:
+            self._answers.clear()
+            self._answer_bytes = 0
+        self._answers[full_key] = answer
+        self._answer_bytes += 2 * len(entry)
         return answer
 
     async def _top(self, scope: Scope, receive: Receive, send: Send, principal: Any) -> bool:

@@ -47,7 +47,21 @@ def request_key(request: Request) -> str:
 
 
 def cache_key(ctx: ApiContext, version: str, key: str) -> str:
-    return f"{ctx.database_tag}:{version}:{ENTRY_LAYOUT}:{key}"
+    return _cache_key(ctx.database_tag, version, key)
+
+
+def _cache_key(database_tag: str, version: str, key: str) -> str:
+    return f"{database_tag}:{version}:{ENTRY_LAYOUT}:{key}"
+
+
+@lru_cache(maxsize=4096)
+def request_cache_keys(
+    database_tag: str, version: str, path: str, query_string: bytes
+) -> tuple[str, str]:
+    """``scope_key`` of a request with this path and query, and its ``cache_key`` in this
+    database and data version (the same strings again for a repeated request)."""
+    key = _canonical(path, query_string)
+    return key, _cache_key(database_tag, version, key)
 
 
 def pack(template: str, body: bytes) -> bytes:

@@ -380,7 +380,9 @@ BEFORE = (
     "log line): floor 17,205, cached 1,198, uncached 118; the pass before this one "
     "(13:27 UTC, same command): floor 19-28k, cached 7.4-7.7k, uncached 1,400, "
     "gateway 143-158; the pass before this one (13:53 UTC, same command): floor 35,181, "
-    "cached 9,406 (3.74x), uncached 2,482, gateway 1,264"
+    "cached 9,406 (3.74x), uncached 2,482, gateway 1,264; the pass before this one "
+    "(14:31 UTC, same command): floor 34,828, cached 15,011 (2.32x), uncached 3,434, "
+    "gateway 1,701"
 )
 
 
@@ -465,7 +467,9 @@ def render(results: list[Result], seconds: int, connections: int, repeat: int = 
         "routing and validation (`--target all` has it too, inside the gateway's guard); "
         "the request line is cut from a template per route/status/user (time, id and "
         "duration put in) and buffered by the log handler, written in one write per 256 "
-        "lines or 50 ms, and at shutdown (ops/logging.py `JsonStreamHandler`). "
+        "lines or 50 ms, and at shutdown (ops/logging.py `JsonStreamHandler`); the "
+        "request is counted and timed in one metrics series per route and status, one lock "
+        "for its three Prometheus metrics (ops/metrics.py `RequestMetrics`). "
         "Uncached: a wrk Lua script rotates `state` over all 52 codes and sends "
         "`Cache-Control: no-cache`, so every request is computed: the fast path checks "
         "its plain parameters by hand (anything unusual or invalid goes to FastAPI, whose "

@@ -71,6 +71,10 @@ def keys_from_jwks(document: Mapping[str, Any]) -> dict[str, Ed25519PublicKey]:
 class KeySource(Protocol):
     async def public_key(self, kid: str) -> Ed25519PublicKey | None: ...
 
+    def known_key(self, kid: str) -> Ed25519PublicKey | None:
+        """What ``public_key`` returns when that needs no I/O (a fetch); None otherwise."""
+        ...
+
 
 class StaticKeys:
     """Keys held in this process (the auth key store)."""
@@ -79,6 +83,9 @@ class StaticKeys:
         self.keys = dict(keys)
 
     async def public_key(self, kid: str) -> Ed25519PublicKey | None:
+        return self.keys.get(kid)
+
+    def known_key(self, kid: str) -> Ed25519PublicKey | None:
         return self.keys.get(kid)
 
 
@@ -99,6 +106,11 @@ class RemoteJwks:
             response.raise_for_status()
             self._keys = keys_from_jwks(response.json())
             self._fetched_at = time.monotonic()
+
+    def known_key(self, kid: str) -> Ed25519PublicKey | None:
+        if kid in self._keys and time.monotonic() - self._fetched_at < self.ttl:
+            return self._keys[kid]
+        return None
 
     async def public_key(self, kid: str) -> Ed25519PublicKey | None:
         age = time.monotonic() - self._fetched_at
@@ -173,7 +185,23 @@ class TokenVerifier:
         self.audience = audience
         self.cache = VerifiedTokenCache(cache_size) if cache_size > 0 else None
 
+    def cached(self, token: str) -> Principal | None:
+        """The principal of ``token`` when the verified-token cache holds it and its key is
+        the one the key source holds without a fetch: ``verify``'s answer, without awaiting
+        anything. None: ask ``verify``."""
+        cache = self.cache
+        if cache is None:
+            return None
+        hit = cache.get(token, time.time())
+        if hit is None:
+            return None
+        kid, key, principal = hit
+        return principal if self.keys.known_key(kid) is key else None
+
     async def verify(self, token: str) -> Principal:
+        principal = self.cached(token)
+        if principal is not None:
+            return principal
         cache = self.cache
         if cache is not None:
             hit = cache.get(token, time.time())
