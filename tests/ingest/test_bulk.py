@@ -11,7 +11,6 @@ from sqlalchemy.engine import Engine
 
 from plant_analytics.db.tables import ingestion_run, level_table, release
 from plant_analytics.egrid.levels import Level
-from plant_analytics.ingest import bulk
 from plant_analytics.ingest.bulk import bulk_insert
 
 COLUMNS = ["data_year", "release_id", "record_key", "source_row", "extra", "plant_name", "state"]
@@ -67,7 +66,6 @@ def test_bulk_insert_keeps_every_value_null_and_row_order(engine: Engine, sparse
     table = level_table(Level.PLANT)
     columns = [*COLUMNS, *VALUE_COLUMNS]
     rows = _rows(2000, sparse)
-    assert bulk._mostly_null(rows) is sparse
     with engine.begin() as conn:
         release_id = _release(conn)
         done: list[int] = []
@@ -82,20 +80,3 @@ def test_bulk_insert_keeps_every_value_null_and_row_order(engine: Engine, sparse
     ]
     ids = [r[0] for r in stored]
     assert ids == list(range(ids[0], ids[0] + len(rows)))  # in the order of the rows
-
-
-def test_sqlite_batches_leave_out_the_null_columns_they_share() -> None:
-    rows = _rows(600)
-    batches = list(bulk._null_batches(rows, first_id=10))
-    masked = [(keep, batch) for keep, batch in batches if keep is not None]
-    assert masked, "rows sharing NULL columns get their own statement"
-    for keep, batch in masked:
-        assert len(batch) >= bulk.MIN_SHARED_NULLS_ROWS
-        assert all(len(row) == 1 + sum(keep) for row in batch)
-        assert all(v is not None for row in batch for v in row)
-    rebuilt: dict[int, tuple[Any, ...]] = {}
-    for keep, batch in batches:
-        for row in batch:
-            values = iter(row[1:])
-            rebuilt[row[0]] = tuple(next(values) if k else None for k in keep) if keep else row[1:]
-    assert [rebuilt[10 + i] for i in range(len(rows))] == rows

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,7 +12,6 @@ from psycopg.pq import Format
 from sqlalchemy.engine import Connection
 
 CHUNK = 5000
-_NONE = type(None)
 
 
 class _JsonTextBinaryDumper(Dumper):
@@ -79,17 +77,6 @@ def bulk_insert(
     _sqlite_insert(driver, table, columns, rows, progress, prefix)
 
 
-# A NULL costs the sqlite3 module about eight times what a number costs to bind (it goes
-# through the adaptation protocol); a statement prepared for one set of NULL columns costs
-# about 0.25 ms, and sorting the rows by their NULL columns about 10 us a row. Where NULLs
-# are at least this share of the values (a plant sheet: about 40%; a generator sheet: under
-# 20%), rows sharing their NULL columns, when there are this many of them, are inserted with
-# a statement that leaves those columns out.
-MIN_NULL_SHARE = 0.25
-MIN_SHARED_NULLS_ROWS = 32
-NULL_SAMPLE_ROWS = 256
-
-
 def _sqlite_insert(
     driver: Any,
     table: sa.Table,
@@ -98,79 +85,23 @@ def _sqlite_insert(
     progress: Callable[[int], None] | None,
     prefix: tuple[Any, ...],
 ) -> None:
-    """``executemany``; where NULLs abound, in batches of rows with the same NULL columns.
-
-    Each batch names only the columns its rows have values for; the others default to
-    NULL. The ``id`` of each row is then given, in the order of ``rows``, so the rows get
-    the ids (and the order) that one plain ``executemany`` gives them.
-    """
+    """``executemany`` in chunks; a prefix of whole numbers goes into the statement itself,
+    so each row binds only its own values (a NULL binds cheaply: see db/engine.py)."""
     literal = bool(prefix) and all(type(v) is int for v in prefix)
     if prefix and not literal:
         rows = [(*prefix, *row) for row in rows]
-    # Whole numbers go into the statement itself: each row binds only its own values.
     fixed = [f'"{c}"' for c in columns[: len(prefix)]] if literal else []
     values_of = [*map(str, prefix)] if literal else []
-    names = list(columns[len(fixed) :])
-
-    def statement(kept: Sequence[str]) -> str:
-        quoted = ", ".join([*fixed, *(f'"{c}"' for c in kept)])
-        marks = ", ".join([*values_of, *("?" for _ in kept)])
-        return f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'
-
+    names = [f'"{c}"' for c in columns[len(fixed) :]]
+    quoted = ", ".join([*fixed, *names])
+    marks = ", ".join([*values_of, *("?" for _ in names)])
+    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'
     cursor = driver.cursor()
     try:
-        batches: Iterable[tuple[str, Sequence[Sequence[Any]]]]
-        if _mostly_null(rows):
-            found = cursor.execute(
-                f'SELECT coalesce(max(id), 0) + 1 FROM "{table.name}"'
-            ).fetchone()
-            batches = (
-                (statement(["id", *(itertools.compress(names, keep) if keep else names)]), batch)
-                for keep, batch in _null_batches(rows, int(found[0]))
-            )
-        else:
-            batches = [(statement(names), rows)]
-        for sql, batch in batches:
-            for start in range(0, len(batch), CHUNK):
-                chunk = batch[start : start + CHUNK]
-                cursor.executemany(sql, chunk)
-                if progress:
-                    progress(len(chunk))
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            cursor.executemany(sql, chunk)
+            if progress:
+                progress(len(chunk))
     finally:
         cursor.close()
-
-
-def _mostly_null(rows: Sequence[Sequence[Any]]) -> bool:
-    """Whether NULLs are at least MIN_NULL_SHARE of the values (judged on a sample)."""
-    sample = rows[:: max(1, len(rows) // NULL_SAMPLE_ROWS)]
-    values = sum(map(len, sample))
-    return values > 0 and sum(row.count(None) for row in sample) >= MIN_NULL_SHARE * values
-
-
-def _null_batches(
-    rows: Sequence[Sequence[Any]], first_id: int
-) -> Iterator[tuple[list[bool] | None, list[tuple[Any, ...]]]]:
-    """The rows, each with its id first, in batches: ``(columns kept, rows)``.
-
-    A batch of rows with NULLs in the same columns comes with the mask of the columns
-    they have values for, and its rows hold only those values; the other rows come in one
-    batch with ``None`` as the mask, whole.
-    """
-    by_kinds: dict[tuple[type, ...], list[int]] = {}
-    for index, kinds in enumerate(map(tuple, map(map, itertools.repeat(type), rows))):
-        found = by_kinds.get(kinds)
-        if found is None:
-            by_kinds[kinds] = [index]
-        else:
-            found.append(index)
-    rest: list[int] = []
-    for kinds, indexes in by_kinds.items():
-        if len(indexes) < MIN_SHARED_NULLS_ROWS or _NONE not in kinds:
-            rest.extend(indexes)
-            continue
-        keep = [kind is not _NONE for kind in kinds]
-        compress = itertools.compress
-        yield keep, [(first_id + i, *compress(rows[i], keep)) for i in indexes]
-    if rest:
-        rest.sort()
-        yield None, [(first_id + i, *rows[i]) for i in rest]
