@@ -124,7 +124,11 @@ export function OverviewView() {
         <Kpi label="Net generation" value={formatEnergy(sum(kpiRows, "net_generation_mwh"))} sub={sourceNote(kpiSource, year)} />
         <Kpi label="CO₂ emissions" value={formatTons(sum(kpiRows, "co2_tons"))} sub={sourceNote(kpiSource, year)} />
         <Kpi label="Nameplate capacity" value={formatPower(sum(kpiRows, "nameplate_capacity_mw"))} sub={sourceNote(kpiSource, year)} />
-        <Kpi label="Plants" value={formatCount(sum(kpiRows, "plant_count") ?? sum(kpiRows, "plant_count_total"))} sub={sourceNote(kpiSource, year)} />
+        <Kpi
+          label="Plants"
+          value={formatCount(sum(kpiRows, "plant_count"))}
+          sub={kpiSource === "region_sheet" ? "not in the state and US sheets: filter by fuel or region to count plants" : sourceNote(kpiSource, year)}
+        />
       </section>
 
       <section className="panel" aria-labelledby="top-title">
@@ -154,7 +158,9 @@ export function OverviewView() {
         )}
         <QueryView query={top} isEmpty={(d) => d.data.length === 0} empty="No plants match these filters for this year." loading="Ranking plants…">
           {() => (
-            <div className="grid main-side">
+            // The table needs about 1,080px for its eight columns, more than two thirds of the page at any width:
+            // the chart goes under it rather than squeezing it into a horizontal scroll.
+            <div className="stack">
               <DataTable
                 caption={`Top ${n} plants`}
                 rows={topRows}
