@@ -31,6 +31,7 @@ from tests.support.egrid_files import (
     thousands,
     truncated_copy,
     write_csv,
+    write_lying_workbook,
     write_plain_zip,
     write_workbook,
     write_zip_bomb,
@@ -492,6 +493,12 @@ def _zip_bomb(tmp: Path) -> tuple[Path, dict[str, Any], str]:
     return write_zip_bomb(tmp / "egrid2022_data.xlsx"), {}, "zip bomb"
 
 
+def _lying_zip(tmp: Path) -> tuple[Path, dict[str, Any], str]:
+    book = write_workbook(tmp / "full.xlsx", {"PLNT22": plnt22_workbook_sheet(plnt22(40))})
+    path = write_lying_workbook(book, tmp / "egrid2022_data.xlsx", sheet_bytes=32 << 20)
+    return path, {}, "unpacks to more than the archive declares"
+
+
 def _plain_zip(tmp: Path) -> tuple[Path, dict[str, Any], str]:
     return write_plain_zip(tmp / "egrid2022_data.xlsx"), {}, "not an xlsx workbook"
 
@@ -507,6 +514,7 @@ MALFORMED: dict[str, Case] = {
     "header_only": _header_only,
     "binary_renamed_csv": _binary,
     "zip_bomb": _zip_bomb,
+    "zip_lying_about_sizes": _lying_zip,
     "zip_not_xlsx": _plain_zip,
 }
 

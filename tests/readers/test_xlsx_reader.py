@@ -13,6 +13,7 @@ from tests.support.egrid_files import (
     plnt22,
     plnt22_workbook_sheet,
     truncated_copy,
+    write_lying_workbook,
     write_plain_zip,
     write_workbook,
     write_zip_bomb,
@@ -148,6 +149,22 @@ def test_zip_bomb_is_refused_before_decompressing(tmp_path: Path) -> None:
     assert "zip bomb" in exc.value.problems[0].reason
     with pytest.raises(InputError, match="zip bomb"):
         read_file(path)
+
+
+@pytest.mark.parametrize("padding", [0, 64 << 20], ids=["larger-than-declared", "bomb-64MiB"])
+def test_workbook_that_lies_about_its_sizes(tmp_path: Path, padding: int) -> None:
+    """The size check reads what the archive declares; a sheet that unpacks to more than its
+    declared 1 KiB is refused by the reader as soon as it passes that size (a bomb of 64 MiB
+    of spaces, 64 KiB packed, is never unpacked), with the file and the sheet named."""
+    source = write_workbook(tmp_path / "src.xlsx", {"PLNT22": plnt22_workbook_sheet(plnt22(5))})
+    path = write_lying_workbook(source, tmp_path / "liar.xlsx", sheet_bytes=padding)
+    assert path.stat().st_size < 200_000
+    check_zip_container(path, path.name)  # the declared sizes look harmless
+    with pytest.raises(InputError) as exc:
+        read_file(path)
+    problem = exc.value.problems[0]
+    assert (problem.file, problem.sheet) == ("liar.xlsx", "PLNT22")
+    assert problem.reason.startswith("refused: the sheet unpacks to more than the archive declares")
 
 
 def test_zip_that_is_not_a_workbook(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import struct
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -297,6 +298,41 @@ def write_zip_bomb(path: Path, megabytes: int = 8) -> Path:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("xl/workbook.xml", "<workbook/>")
         archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (megabytes << 20))
+    return path
+
+
+def write_lying_workbook(
+    source: Path, path: Path, *, part: str = "xl/worksheets/sheet1.xml", sheet_bytes: int = 0
+) -> Path:
+    """A copy of workbook ``source`` whose sheet ``part`` declares 1 KiB unpacked.
+
+    With ``sheet_bytes``, the part is first replaced by a sheet padded with that many
+    spaces: a zip bomb that passes a check of the declared sizes (the archive says 1 KiB
+    and is about ``sheet_bytes / 1000`` packed).
+    """
+    with zipfile.ZipFile(source) as archive:
+        parts = {info.filename: archive.read(info) for info in archive.infolist()}
+    sheet = part
+    if sheet_bytes:
+        head, tail = parts[sheet].split(b"<sheetData>", 1)
+        parts[sheet] = head + b"<sheetData>" + b" " * sheet_bytes + tail
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, content in parts.items():
+            archive.writestr(member, content)
+    packed = bytearray(path.read_bytes())
+    declared = struct.pack("<I", 1024)
+    with zipfile.ZipFile(path) as archive:
+        offset = archive.getinfo(sheet).header_offset
+    packed[offset + 22 : offset + 26] = declared  # the local header's uncompressed size
+    wanted = sheet.encode()
+    entry = packed.find(b"PK\x01\x02")
+    while entry >= 0:  # the central directory entry of that part
+        length = struct.unpack("<H", packed[entry + 28 : entry + 30])[0]
+        if bytes(packed[entry + 46 : entry + 46 + length]) == wanted:
+            packed[entry + 24 : entry + 28] = declared
+            break
+        entry = packed.find(b"PK\x01\x02", entry + 4)
+    path.write_bytes(bytes(packed))
     return path
 
 

@@ -21,6 +21,8 @@ MAX_COMPRESSION_RATIO = 200
 UNREADABLE = "not a readable xlsx workbook (truncated or corrupt?)"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (and encrypted .xlsx) containers
 MAX_READ_THREADS = 4  # sheets read at once (at most one per core)
+# calamine's zip reader refuses a part that unpacks to more than its declared size.
+LYING_SIZE = "larger than its declared uncompressed size"
 
 
 def check_zip_container(path: Path, name: str) -> None:
@@ -119,9 +121,13 @@ class WorkbookReading:
         try:
             cells = self._cells(sheet_name)
         except Exception as exc:
-            raise InputError(
-                [Problem(file=name, sheet=sheet_name, reason=f"cannot read the sheet: {exc}")]
-            ) from None
+            reason = f"cannot read the sheet: {exc}"
+            if LYING_SIZE in str(exc):  # calamine stops at the size the archive declares
+                reason = (
+                    "refused: the sheet unpacks to more than the archive declares (a damaged "
+                    f"file or a zip bomb); nothing past the declared size was read ({exc})"
+                )
+            raise InputError([Problem(file=name, sheet=sheet_name, reason=reason)]) from None
         rows = _trim(cells)
         if not rows:
             raise InputError([Problem(file=name, sheet=sheet_name, reason="the sheet is empty")])
