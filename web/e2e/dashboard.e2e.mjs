@@ -234,6 +234,35 @@ describe("dashboard", () => {
     await page.context().close();
   });
 
+  it("makes an API key, a script uses it, and revoking it stops it", async () => {
+    const page = await newPage();
+    await uiLogin(page, ADMIN);
+    await page.getByRole("link", { name: "API keys" }).click();
+    await page.getByRole("heading", { name: "API keys", level: 1 }).waitFor();
+    const name = `e2e script ${Date.now()}`;
+    await page.getByLabel("Name").fill(name);
+    await page.getByLabel("Role").selectOption("viewer");
+    await page.getByRole("button", { name: "Create key" }).click();
+    const key = (await page.getByTestId("new-api-key").innerText()).trim();
+    assert.match(key, /^pa_[0-9a-f]{16}_\S{43}$/);
+    const row = page.locator("table.data tbody tr").filter({ hasText: name });
+    await row.filter({ hasText: "active" }).waitFor();
+    assert.match(await row.innerText(), /viewer/);
+    await shot(page, "10-api-keys");
+
+    const exchange = () => fetch(`${BASE}/auth/token`, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ api_key: key }) });
+    const granted = await exchange();
+    assert.equal(granted.status, 200, await granted.clone().text());
+    const years = await apiGet("/api/v1/years", (await granted.json()).access_token);
+    assert.ok(years.data.length > 0, "the key's token reads the API");
+
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: `Revoke ${name}` }).click();
+    await row.filter({ hasText: "revoked" }).waitFor();
+    assert.equal((await exchange()).status, 401, "a revoked key is refused");
+    await page.context().close();
+  });
+
   it("uploads a file as admin and watches the ingestion complete", async () => {
     const page = await newPage();
     await uiLogin(page, ADMIN);

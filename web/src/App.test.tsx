@@ -6,6 +6,7 @@ import { AppRoutes, makeQueryClient } from "./App";
 import { AuthContext, type AuthState, type User } from "./api/auth";
 import { DataTable } from "./components/DataTable";
 import { MultiSelect } from "./components/MultiSelect";
+import { expiryOf, formatWhen, rolesUpTo } from "./views/ApiKeys";
 
 function renderAt(path: string, user: User | null) {
   const auth: AuthState = { user, checking: false, login: async () => undefined, logout: async () => undefined };
@@ -31,6 +32,11 @@ describe("route guards", () => {
     const nav = screen.getByRole("navigation", { name: "Main" });
     expect(within(nav).queryByRole("link", { name: "Admin" })).toBeNull();
     expect(screen.getByTestId("forbidden")).toHaveTextContent("Admins only");
+  });
+
+  it("shows every signed-in user the API keys page", () => {
+    renderAt("/data", { id: 3, email: "v@example.com", role: "viewer" });
+    expect(within(screen.getByRole("navigation", { name: "Main" })).getByRole("link", { name: "API keys" })).toHaveAttribute("href", "/keys");
   });
 
   it("shows the admin link to an admin", () => {
@@ -72,5 +78,23 @@ describe("MultiSelect", () => {
     await user.tab(); // California
     await user.keyboard(" ");
     expect(onChange).toHaveBeenCalledWith(["CA", "TX"]);
+  });
+});
+
+describe("API keys", () => {
+  it("offers roles up to the user's own, never higher", () => {
+    expect(rolesUpTo("viewer")).toEqual(["viewer"]);
+    expect(rolesUpTo("analyst")).toEqual(["viewer", "analyst"]);
+    expect(rolesUpTo("admin")).toEqual(["viewer", "analyst", "admin"]);
+  });
+
+  it("turns a date into the end of that day in UTC, and no date into no expiry", () => {
+    expect(expiryOf("2030-01-31")).toBe("2030-01-31T23:59:59Z");
+    expect(expiryOf("")).toBeNull();
+  });
+
+  it("writes timestamps in UTC to the minute", () => {
+    expect(formatWhen("2026-11-28T19:20:31.5+00:00")).toBe("2026-11-28 19:20 UTC");
+    expect(formatWhen("")).toBe("—");
   });
 });

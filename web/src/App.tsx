@@ -14,6 +14,7 @@ const RegionsView = lazy(() => import("./views/Regions"));
 const PlantDetailView = lazy(() => import("./views/PlantDetail"));
 const DataView = lazy(() => import("./views/Data"));
 const AdminView = lazy(() => import("./views/Admin"));
+const ApiKeysView = lazy(() => import("./views/ApiKeys"));
 
 export function makeQueryClient(): QueryClient {
   return new QueryClient({
@@ -58,6 +59,7 @@ export function AppRoutes() {
         <Route path="regions" element={<Lazy><RegionsView /></Lazy>} />
         <Route path="plants/:plantId" element={<Lazy><PlantDetailView /></Lazy>} />
         <Route path="data" element={<Lazy><DataView /></Lazy>} />
+        <Route path="keys" element={<Lazy><ApiKeysView /></Lazy>} />
         <Route
           path="admin"
           element={

@@ -271,6 +271,40 @@ export function useCreateUser() {
   });
 }
 
+// ---- API keys (yours; see docs/security.md) ----
+
+export function useApiKeys() {
+  return useQuery({
+    queryKey: ["api-keys"],
+    queryFn: async () => asList(unwrap(await api.GET("/auth/api-keys"))),
+  });
+}
+
+export interface NewApiKey {
+  name: string;
+  role: string;
+  expires_at: string | null;
+}
+
+export function useCreateApiKey() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (key: NewApiKey) => unwrap(await api.POST("/auth/api-keys", { body: key as never })) as Row,
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["api-keys"] }),
+  });
+}
+
+export function useRevokeApiKey() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (id: string) => {
+      const result = await api.DELETE("/auth/api-keys/{key_id}", { params: { path: { key_id: id } } });
+      if (!result.response.ok) unwrap(result);
+    },
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["api-keys"] }),
+  });
+}
+
 /** Every plant matching the filters, page after page (the map needs them all). */
 export function useAllPlants(query: PlantQuery, pageSize = 1000, maxRows = 50_000) {
   return useQuery({
