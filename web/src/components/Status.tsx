@@ -35,6 +35,17 @@ export function ErrorBox({ error, onRetry }: { error: unknown; onRetry?: () => v
   );
 }
 
+/** The refusal of an action (a form sent, a button pressed): the API's problem+json detail, if it failed. */
+export function ActionError({ failed, error, prefix = "" }: { failed: boolean; error: unknown; prefix?: string }) {
+  if (!failed) return null;
+  return (
+    <div className="alert" role="alert">
+      {prefix}
+      {errorMessage(error)}
+    </div>
+  );
+}
+
 /** Loading, error and empty states for a query, and its data to `children` once it has some. */
 export function QueryView<T>({
   query,

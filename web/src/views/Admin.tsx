@@ -1,8 +1,7 @@
 import { useState, type FormEvent } from "react";
-import { errorMessage } from "../api/problem";
 import { RUN_FINISHED, useCreateUser, useIngestion, useIngestions, useUpload, useUsers, useYears } from "../api/queries";
 import { DataTable } from "../components/DataTable";
-import { QueryView } from "../components/Status";
+import { ActionError, QueryView } from "../components/Status";
 import { formatCount } from "../lib/format";
 import { num, text } from "../lib/rows";
 import type { Row } from "../lib/export";
@@ -64,11 +63,7 @@ function UploadPanel() {
           </button>
         </div>
       </form>
-      {upload.isError && (
-        <div className="alert" role="alert">
-          Upload refused: {errorMessage(upload.error)}
-        </div>
-      )}
+      <ActionError failed={upload.isError} error={upload.error} prefix="Upload refused: " />
       {runId && (
         <div className="stack" style={{ marginTop: "0.8rem" }} aria-live="polite" data-testid="upload-run">
           <div className="row">
@@ -189,11 +184,7 @@ function UsersPanel() {
           Add
         </button>
       </form>
-      {create.isError && (
-        <div className="alert" role="alert">
-          {errorMessage(create.error)}
-        </div>
-      )}
+      <ActionError failed={create.isError} error={create.error} />
       {create.isSuccess && <p className="small" role="status">User added.</p>}
     </section>
   );

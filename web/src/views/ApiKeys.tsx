@@ -1,9 +1,8 @@
 import { useState, type FormEvent } from "react";
 import { useAuth, type Role } from "../api/auth";
-import { errorMessage } from "../api/problem";
 import { useApiKeys, useCreateApiKey, useRevokeApiKey } from "../api/queries";
 import { DataTable } from "../components/DataTable";
-import { QueryView } from "../components/Status";
+import { ActionError, QueryView } from "../components/Status";
 import type { Row } from "../lib/export";
 import { text } from "../lib/rows";
 
@@ -82,11 +81,7 @@ export default function ApiKeysView() {
             {create.isPending ? "Creating…" : "Create key"}
           </button>
         </form>
-        {create.isError && (
-          <div className="alert" role="alert">
-            {errorMessage(create.error)}
-          </div>
-        )}
+        <ActionError failed={create.isError} error={create.error} />
         {newKey && (
           <div className="notice stack" role="status" data-testid="new-api-key-panel">
             <p>
@@ -149,11 +144,7 @@ curl -s "${origin}/api/v1/years" -H "Authorization: Bearer $TOKEN"`}</pre>
             />
           )}
         </QueryView>
-        {revoke.isError && (
-          <div className="alert" role="alert">
-            {errorMessage(revoke.error)}
-          </div>
-        )}
+        <ActionError failed={revoke.isError} error={revoke.error} />
       </section>
     </div>
   );
