@@ -7,6 +7,7 @@ import { AuthContext, type AuthState, type User } from "./api/auth";
 import { DataTable } from "./components/DataTable";
 import { MultiSelect } from "./components/MultiSelect";
 import { expiryOf, formatWhen, rolesUpTo } from "./views/ApiKeys";
+import { plantCountNote } from "./views/Overview";
 
 function renderAt(path: string, user: User | null) {
   const auth: AuthState = { user, checking: false, login: async () => undefined, logout: async () => undefined };
@@ -98,3 +99,13 @@ describe("API keys", () => {
     expect(formatWhen("")).toBe("—");
   });
 });
+
+describe("the Plants KPI", () => {
+  it("says why it is empty, and what to do where something can be done", () => {
+    expect(plantCountNote("region_sheet", "2022", true)).toMatch(/not in the state and US sheets: filter by fuel or region/);
+    expect(plantCountNote("plants", "2022", true)).toBe("sum of plants, eGRID 2022");
+    expect(plantCountNote("region_sheet", "2023", false)).toBe("no plant sheet loaded for 2023: generators are not plants");
+    expect(plantCountNote("generators", "2023", false)).toMatch(/no plant sheet loaded for 2023/);
+  });
+});
+

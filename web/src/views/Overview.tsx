@@ -127,7 +127,7 @@ export function OverviewView() {
         <Kpi
           label="Plants"
           value={formatCount(sum(kpiRows, "plant_count"))}
-          sub={kpiSource === "region_sheet" ? "not in the state and US sheets: filter by fuel or region to count plants" : sourceNote(kpiSource, year)}
+          sub={plantCountNote(kpiSource, year, hasPlantSheet)}
         />
       </section>
 
@@ -246,6 +246,13 @@ function sourceNote(source: string, year: string): string | undefined {
   if (source === "plants") return `sum of plants, eGRID ${year}`;
   if (source === "generators") return `sum of generators, eGRID ${year}`;
   return undefined;
+}
+
+/** Where the plant count comes from, or why there is none. */
+export function plantCountNote(source: string, year: string, hasPlantSheet: boolean): string | undefined {
+  if (!hasPlantSheet) return `no plant sheet loaded for ${year}: generators are not plants`;
+  if (source === "region_sheet") return "not in the state and US sheets: filter by fuel or region to count plants";
+  return sourceNote(source, year);
 }
 
 function Kpi({ label, value, sub }: { label: string; value: string; sub?: string }) {
