@@ -46,9 +46,10 @@ def _release(conn: sa.Connection) -> int:
 
 
 def _rows(n: int, sparse: bool = True) -> list[tuple[Any, ...]]:
-    """Rows whose NULLs fall in many patterns: some shared by many rows, some by a few.
+    """Rows with NULLs in varied columns, next to negative, zero and fractional numbers.
 
-    Sparse rows are about half NULL, like a plant sheet; the others about a fifth.
+    Sparse rows are about half NULL, like a plant sheet; the others about a fifth, like a
+    generator sheet. Both go through the NULL adapter of db/engine.py on SQLite.
     """
     rows = []
     for i in range(n):

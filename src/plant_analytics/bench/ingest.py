@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -700,7 +701,7 @@ def main(argv: list[str] | None = None) -> int:
                         return seconds
 
                     for case, read in floors:
-                        _timed(case, console, lambda read=read: floor_run(read))  # type: ignore[misc]
+                        _timed(case, console, partial(floor_run, read))
                     targets = [("sqlite", dbs.sqlite_migrated)]
                     if use_pg:
                         targets.append(("postgresql", dbs.postgres_migrated))

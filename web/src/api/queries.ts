@@ -298,8 +298,7 @@ export function useRevokeApiKey() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async (id: string) => {
-      const result = await api.DELETE("/auth/api-keys/{key_id}", { params: { path: { key_id: id } } });
-      if (!result.response.ok) unwrap(result);
+      unwrap(await api.DELETE("/auth/api-keys/{key_id}", { params: { path: { key_id: id } } })); // 204, or a problem
     },
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ["api-keys"] }),
   });
