@@ -146,10 +146,9 @@ def _optional_module(name: str) -> ModuleType | None:
 
 def _start_database(process: Process) -> None:
     import sqlalchemy as sa
-    from alembic.script import ScriptDirectory
 
     from plant_analytics.db.engine import get_engine, make_engine
-    from plant_analytics.db.migrate import alembic_config, current_revision
+    from plant_analytics.db.migrate import schema_problem
 
     settings = process.settings
     engine = (
@@ -169,13 +168,9 @@ def _start_database(process: Process) -> None:
                     f"cannot reach {engine.url.render_as_string()} within {timeout:g} s: {reason}"
                 ) from None
             time.sleep(0.5)
-    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
-    current = current_revision(engine)
-    if current != head:
-        raise RuntimeError(
-            f"the database is at revision {current or 'none'}, this code needs {head}: "
-            "run `plant-analytics db upgrade` (make migrate) first"
-        )
+    problem = schema_problem(engine)
+    if problem:
+        raise RuntimeError(problem)
     process.engine = engine
 
 

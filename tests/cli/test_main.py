@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -193,6 +194,57 @@ def test_ingest_skip_bad_rows(cli_db: Engine, tmp_path: Path) -> None:
     table = level_table(Level.STATE)
     with cli_db.connect() as conn:
         assert conn.execute(sa.select(table.c.state)).scalars().all() == ["AK"]
+
+
+def test_ingest_a_folder_loads_its_egrid_files_by_name(cli_db: Engine, tmp_path: Path) -> None:
+    folder = tmp_path / "downloads"
+    (folder / "crosswalks").mkdir(parents=True)
+    for name in ("us2022.csv", "st2022.csv"):
+        shutil.copy(SAMPLES / name, folder / name)
+    shutil.copy(SAMPLES / "us2018_2019.csv", folder / "crosswalks" / "us2018_2019.csv")
+    (folder / "README.md").write_text("not data")
+    (folder / ".hidden.csv").write_text("YEAR\n")
+    (folder / "~$egrid2022_data.xlsx").write_bytes(b"an Excel lock file")
+
+    code, stdout, stderr = invoke("ingest", "-q", str(folder))
+    assert code == 0, stdout + stderr
+    assert f"{folder}: 2 files to load" in " ".join(stderr.split())
+    loaded = [line.split(" from ")[-1] for line in stdout.splitlines() if " from " in line]
+    assert loaded == ["st2022.csv", "us2022.csv"]
+    assert "2 files: 2 loaded, 0 already loaded, 0 failed" in stdout
+    with cli_db.connect() as conn:  # the sub-folder was not searched
+        assert conn.execute(sa.select(release.c.file_name)).scalars().all() == [
+            "st2022.csv",
+            "us2022.csv",
+        ]
+
+    code, stdout, _ = invoke("ingest", "-q", str(folder), str(SAMPLES / "us2018_2019.csv"))
+    assert code == 0
+    assert "3 files: 1 loaded, 2 already loaded, 0 failed" in stdout
+
+
+def test_ingest_a_folder_without_egrid_files_is_a_usage_error(
+    cli_env: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    (tmp_path / "empty" / "sub" / "st2022.csv").write_text("YEAR\n")
+    code, _, stderr = invoke("ingest", str(tmp_path / "empty"))
+    assert code == 2
+    assert "holds no eGRID file (.csv, .txt, .xlsm, .xlsx); sub-folders are not searched" in (
+        " ".join(stderr.replace("│", " ").split())
+    )
+
+
+def test_commands_on_a_database_without_tables_say_to_migrate(cli_env: Path) -> None:
+    for args in (["ingest", str(SAMPLES / "us2022.csv")], ["export", "-l", "us", "-y", "2022"]):
+        code, _, stderr = invoke(*args)
+        assert code == 1
+        assert "the database has no tables yet" in stderr
+        assert "run `plant-analytics db upgrade`" in " ".join(stderr.split())
+    code, stdout, _ = invoke("db", "upgrade")
+    assert code == 0, stdout
+    code, stdout, _ = invoke("ingest", "-q", str(SAMPLES / "us2022.csv"))
+    assert code == 0, stdout
 
 
 def test_ingest_missing_file_is_a_usage_error(cli_env: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -47,10 +48,12 @@ YearOpt = Annotated[
 ]
 
 
-def _engine() -> Engine:
+def _engine(*, migrated: bool = True) -> Engine:
+    """The configured database, reachable and (unless ``migrated`` is False) migrated."""
     import sqlalchemy as sa
 
     from plant_analytics.db.engine import get_engine
+    from plant_analytics.db.migrate import schema_problem
 
     engine = get_engine()
     try:
@@ -64,6 +67,10 @@ def _engine() -> Engine:
             "then run: plant-analytics db upgrade"
         )
         raise typer.Exit(1) from None
+    problem = schema_problem(engine) if migrated else None
+    if problem:
+        console.print(f"[red]✗[/] {problem}")
+        raise typer.Exit(1)
     return engine
 
 
@@ -87,7 +94,7 @@ def db_upgrade() -> None:
     """Apply the database migrations (PA_DATABASE_URL; SQLite under PA_DATA_DIR by default)."""
     from plant_analytics.db.migrate import current_revision, upgrade
 
-    engine = _engine()
+    engine = _engine(migrated=False)
     upgrade(engine)
     out.print(f"database at revision {current_revision(engine)} ({engine.url.render_as_string()})")
 
@@ -132,9 +139,10 @@ def ingest(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            help="eGRID workbooks (.xlsx) or CSV extracts.",
+            help="eGRID workbooks (.xlsx) or CSV extracts, or folders of them: a folder "
+            "stands for its .xlsx, .xlsm, .csv and .txt files, sorted by name (sub-folders "
+            "are not searched).",
             exists=True,
-            dir_okay=False,
             readable=True,
         ),
     ],
@@ -162,9 +170,10 @@ def ingest(
 
     from plant_analytics.ingest.service import IngestOptions, ingest_file
 
+    files = _expand_folders(paths)
     engine = _engine()
-    failed = 0
-    for path in paths:
+    statuses: Counter[str] = Counter()
+    for path in files:
         options = IngestOptions(
             level=level,
             year=year,
@@ -191,9 +200,36 @@ def ingest(
 
             result = ingest_file(engine, path, options, progress=report)
         _print_result(result)
-        failed += not result.ok
-    if failed:
+        statuses[result.status] += 1
+    if len(files) > 1:
+        out.print(
+            f"{len(files)} files: {statuses['succeeded']} loaded, "
+            f"{statuses['noop']} already loaded, {statuses['failed']} failed"
+        )
+    if statuses["failed"]:
         raise typer.Exit(1)
+
+
+def _expand_folders(paths: list[Path]) -> list[Path]:
+    """Each folder replaced by its eGRID files; a folder with none is a usage error."""
+    from plant_analytics.readers.files import LOADABLE_SUFFIXES, files_in
+
+    files: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            files.append(path)
+            continue
+        found = files_in(path)
+        if not found:
+            kinds = ", ".join(sorted(LOADABLE_SUFFIXES))
+            raise typer.BadParameter(
+                f"folder '{path}' holds no eGRID file ({kinds}); sub-folders are not "
+                "searched: name the files or the sub-folder",
+                param_hint="'PATHS...'",
+            )
+        console.print(f"{path}: {len(found)} file{'s' * (len(found) != 1)} to load")
+        files.extend(found)
+    return files
 
 
 @app.command()

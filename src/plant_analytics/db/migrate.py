@@ -27,3 +27,18 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """None when the database's schema is this code's newest revision; else what to do."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    current = current_revision(engine)
+    if current == head:
+        return None
+    where = "has no tables yet" if current is None else f"is at revision {current}"
+    return (
+        f"the database {where}, this code needs revision {head}: "
+        "run `plant-analytics db upgrade` (make migrate) first"
+    )

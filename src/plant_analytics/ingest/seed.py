@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from plant_analytics.readers.files import files_in
 from plant_analytics.settings import Settings, get_settings
 
 REPOSITORY_SAMPLES = Path(__file__).resolve().parents[3] / "data" / "egrid"
@@ -16,5 +17,7 @@ def sample_dir(settings: Settings | None = None) -> Path:
 
 
 def sample_files(settings: Settings | None = None) -> list[Path]:
-    """The eGRID sheets among the samples (the crosswalks are reference tables, not sheets)."""
-    return sorted(p for p in sample_dir(settings).glob("*.csv") if p.is_file())
+    """The eGRID files of the sample folder (its crosswalks, in a sub-folder, are reference
+    tables, not eGRID sheets); none if the folder does not exist."""
+    folder = sample_dir(settings)
+    return files_in(folder) if folder.is_dir() else []

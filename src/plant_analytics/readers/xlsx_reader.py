@@ -13,6 +13,7 @@ from typing import Any
 import python_calamine
 
 from plant_analytics.egrid.levels import Level, level_for_sheet
+from plant_analytics.readers.files import TEXT_SUFFIXES, WORKBOOK_SUFFIXES
 from plant_analytics.readers.headers import as_text, locate_header
 from plant_analytics.readers.model import InputError, Problem, RawSheet
 
@@ -224,12 +225,12 @@ def open_file(
                 )
             ]
         )
-    if suffix in {".xlsx", ".xlsm"} or (magic == b"PK\x03\x04" and suffix not in {".csv", ".txt"}):
+    if suffix in WORKBOOK_SUFFIXES or (magic == b"PK\x03\x04" and suffix not in TEXT_SUFFIXES):
         if magic != b"PK\x03\x04":
             reason = "the file is empty" if not magic else "not an xlsx workbook (no zip header)"
             raise InputError([Problem(file=name, reason=reason)])
         return open_xlsx(path, name)
-    if suffix in {".csv", ".txt", ""} or magic != b"PK\x03\x04":
+    if suffix in TEXT_SUFFIXES or not suffix or magic != b"PK\x03\x04":
         sheet = read_csv(path, name)
         return [sheet], sheet.notes
     raise InputError([Problem(file=name, reason=f"unsupported file type {suffix!r}")])

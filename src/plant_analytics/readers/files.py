@@ -1,0 +1,25 @@
+"""Which files of a folder are eGRID files to load: workbooks and CSV extracts, by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+TEXT_SUFFIXES = frozenset({".csv", ".txt"})
+LOADABLE_SUFFIXES = WORKBOOK_SUFFIXES | TEXT_SUFFIXES
+
+
+def files_in(folder: Path) -> list[Path]:
+    """The workbooks and CSV extracts directly in ``folder``, sorted by name.
+
+    Sub-folders are not searched (a folder of samples keeps its reference tables, such as
+    crosswalks, in one), and hidden files and Excel's lock files (``~$name.xlsx``) are left
+    out. The reader still decides by content what a file is.
+    """
+    return sorted(
+        path
+        for path in folder.iterdir()
+        if path.is_file()
+        and path.suffix.lower() in LOADABLE_SUFFIXES
+        and not path.name.startswith((".", "~$"))
+    )
