@@ -160,3 +160,18 @@ def test_every_sample_file_parses_the_same_both_ways(path: Path) -> None:
     for sheet in sheets_read:
         level = Level.GENERATOR if path.name.startswith("gen") else None
         _both_ways(sheet, level=level)
+
+
+def test_a_lookup_table_is_told_apart_from_an_ambiguous_extract() -> None:
+    with pytest.raises(InputError) as raised:
+        parse.detect_level(["BACODE", "BANAME"], "ba_codes.csv", None)
+    reason = raised.value.problems[0].reason
+    assert "fit plant and ba sheets alike: pass --level plant or --level ba" in reason
+    assert "names and codes only, with no eGRID measure" in reason
+
+    # Extract columns that two levels share, with a measure among them: only --level is asked.
+    with pytest.raises(InputError) as raised:
+        parse.detect_level(["PSTATABB", "PNAME", "ORISPL", "NAMEPCAP"], "extract.csv", None)
+    reason = raised.value.problems[0].reason
+    assert "pass --level" in reason
+    assert "lookup table" not in reason

@@ -189,7 +189,24 @@ def detect_level(codes: list[str], file: str, sheet: str | None) -> Level:
             "one level; pass --level (unit, generator, plant, state, ba, subregion, nerc, us, ggl)"
         )
         if best_score >= 2:
-            reason = f"the columns fit both {ranked[0][0]} and {ranked[1][0]}: pass --level"
+            tied = [level for level, score in ranked if score == best_score]
+            matched = [c.strip() for c in codes if c.strip()][:8]
+            reason = (
+                f"the columns ({', '.join(matched)}{', ...' if len(codes) > 8 else ''}) fit "
+                f"{' and '.join(map(str, tied))} sheets alike: pass "
+                + " or ".join(f"--level {level}" for level in tied)
+            )
+            measures = {
+                s.code
+                for level in tied
+                for s in column_specs(level)
+                if s.kind in (Kind.NUMBER, Kind.SHARE)
+            }
+            if not any(normalize_code(code) in measures for code in codes):
+                reason += (
+                    "; they are names and codes only, with no eGRID measure, as in a lookup "
+                    "table such as a crosswalk, which is not an eGRID sheet"
+                )
         raise InputError([Problem(file=file, sheet=sheet, row=None, reason=reason)])
     return best
 
