@@ -142,6 +142,7 @@ def ingest(
             help="eGRID workbooks (.xlsx) or CSV extracts, or folders of them: a folder "
             "stands for its .xlsx, .xlsm, .csv and .txt files, sorted by name (sub-folders "
             "are not searched).",
+            metavar="PATH",
             exists=True,
             readable=True,
         ),
@@ -225,7 +226,7 @@ def _expand_folders(paths: list[Path]) -> list[Path]:
             raise typer.BadParameter(
                 f"folder '{path}' holds no eGRID file ({kinds}); sub-folders are not "
                 "searched: name the files or the sub-folder",
-                param_hint="'PATHS...'",
+                param_hint="'PATH...'",
             )
         console.print(f"{path}: {len(found)} file{'s' * (len(found) != 1)} to load")
         files.extend(found)
