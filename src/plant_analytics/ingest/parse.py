@@ -190,9 +190,9 @@ def detect_level(codes: list[str], file: str, sheet: str | None) -> Level:
         )
         if best_score >= 2:
             tied = [level for level, score in ranked if score == best_score]
-            matched = [c.strip() for c in codes if c.strip()][:8]
+            shown = [c.strip() for c in codes if c.strip()][:8]
             reason = (
-                f"the columns ({', '.join(matched)}{', ...' if len(codes) > 8 else ''}) fit "
+                f"the columns ({', '.join(shown)}{', ...' if len(codes) > 8 else ''}) fit "
                 f"{' and '.join(map(str, tied))} sheets alike: pass "
                 + " or ".join(f"--level {level}" for level in tied)
             )
