@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import math
-from collections.abc import Iterator
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from starlette.types import Message
 
 from plant_analytics.api import fastpath
 from plant_analytics.api.app import create_api_app
@@ -36,7 +38,6 @@ from plant_analytics.db.tables import level_table
 from plant_analytics.egrid.levels import Level
 from plant_analytics.infra.cache import MemoryCache
 from plant_analytics.ingest.service import ingest_file
-from plant_analytics.security import tokens as tokens_module
 from plant_analytics.security.deps import SecurityContext, local_security, require_admin
 from plant_analytics.security.tokens import (
     InvalidTokenError,
@@ -74,7 +75,9 @@ def _token(settings: Settings, *, now: dt.datetime | None = None, role: str = "a
 
 
 @pytest.fixture
-def served(engine: Engine, samples: Path, tmp_path: Path) -> Iterator[tuple[Any, Settings]]:
+def served(
+    engine: Engine, samples: Path, tmp_path: Path
+) -> tuple[Callable[..., TestClient], Settings]:
     """The API app with real token checks (no dependency override), data loaded."""
     for name in (GENERATORS_2023, PLANTS_2022, STATES_2022):
         assert ingest_file(engine, samples / name).ok
@@ -83,6 +86,8 @@ def served(engine: Engine, samples: Path, tmp_path: Path) -> Iterator[tuple[Any,
     def build(top: bool = False, fast: bool = True) -> TestClient:
         """``top``: /plants/top misses computed by the fast path too; ``fast``: any fast path."""
         app = create_api_app(settings, engine=engine, cache=MemoryCache())
+        assert isinstance(app, fastpath.FastPathApp)
+        assert app.fast_path is not None
         app.state.security = local_security(settings)
         app.fast_path.compute_top = top
         if not fast:
@@ -225,7 +230,8 @@ def _count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         calls[0] += 1
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(tokens_module.jwt, "decode", counting)
+    # the jwt module security.tokens decodes with (the same module object)
+    monkeypatch.setattr(jwt, "decode", counting)
     return calls
 
 
@@ -241,8 +247,8 @@ def test_token_cache_spares_repeats_until_exp(
     second = _run(verifier.verify(token))
     assert first == second
     assert calls[0] == 1
-    real = tokens_module.time.time
-    monkeypatch.setattr(tokens_module.time, "time", lambda: real() + 6)  # past exp
+    real = time.time  # security.tokens' clock: its ``time`` is this module
+    monkeypatch.setattr(time, "time", lambda: real() + 6)  # past exp
     _run(verifier.verify(token))  # checked in full again (PyJWT's own clock: still valid)
     assert calls[0] == 2
 
@@ -280,10 +286,10 @@ def test_cached_answers_only_what_verify_would_without_awaiting(
     principal = _run(verifier.verify(token))
     assert verifier.cached(token) == principal
     assert verifier.cached(token + "x") is None
-    real = tokens_module.time.time
-    monkeypatch.setattr(tokens_module.time, "time", lambda: real() + 2 * 3600)  # past exp
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 2 * 3600)  # past exp
     assert verifier.cached(token) is None
-    monkeypatch.setattr(tokens_module.time, "time", real)
+    monkeypatch.setattr(time, "time", real)
     _run(verifier.verify(token))
     assert isinstance(verifier.keys, StaticKeys)
     for kid in verifier.keys.keys:  # the key replaced
@@ -296,7 +302,7 @@ def test_cached_answers_only_what_verify_would_without_awaiting(
 def test_remote_keys_are_known_only_while_fresh() -> None:
     jwks = RemoteJwks("http://127.0.0.1:1/.well-known/jwks.json", ttl=300)
     key = Ed25519PrivateKey.generate().public_key()
-    jwks._keys, jwks._fetched_at = {"k1": key}, tokens_module.time.monotonic()
+    jwks._keys, jwks._fetched_at = {"k1": key}, time.monotonic()
     assert jwks.known_key("k1") is key
     assert jwks.known_key("k2") is None
     jwks._fetched_at -= 301  # stale: public_key would fetch, so it is not known
@@ -400,9 +406,9 @@ def test_top_from_totals_equals_summing_the_generators(
 def test_precomputed_headers_are_those_of_the_responses() -> None:
     from plant_analytics.api.responses import etag_of, json_response, not_modified
 
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     body, version, key = b'{"data":[]}', "v42", "/api/v1/years?"

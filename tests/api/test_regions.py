@@ -178,7 +178,7 @@ def test_state_2023_from_generators_and_trends(make_client: MakeClient, samples:
         "/api/v1/trends", params={"level": "state", "code": "TX", "metric": "net_generation_mwh"}
     ).json()
     sheets = {
-        int(r.get("Year") or r.get("YEAR")): number(r["STNGENAN"])
+        int(r.get("Year") or r["YEAR"]): number(r["STNGENAN"])
         for name in (STATES_2018_2019, STATES_2022)
         for r in read_rows(samples / name)
         if r["PSTATABB"] == "TX"

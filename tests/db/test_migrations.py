@@ -45,7 +45,8 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
 def schema_diff(engine: Engine, target: sa.MetaData = metadata) -> list[Any]:
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        return compare_metadata(context, target)
+        diff: list[Any] = compare_metadata(context, target)
+        return diff
 
 
 def test_upgrade_from_empty_matches_the_metadata(empty_engine: Engine) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import pytest
+from redis.asyncio.client import Pipeline
 
 from plant_analytics.gateway.ratelimit import MemoryRateLimiter, RedisRateLimiter
 from tests.conftest import REDIS_URL
@@ -80,11 +81,12 @@ def test_redis_hit_many_is_one_round_trip_with_the_same_decisions() -> None:
         executed = 0
         original = limiter.client.pipeline
 
-        def counting(*args: object, **kwargs: object) -> object:
+        def counting(transaction: bool = True, shard_hint: str | None = None) -> Pipeline:
             nonlocal executed
             executed += 1
-            return original(*args, **kwargs)
+            return original(transaction, shard_hint)
 
+        # mypy refuses assigning to a method; this instance's pipeline is wrapped on purpose
         limiter.client.pipeline = counting  # type: ignore[method-assign]
         try:
             results = []

@@ -13,10 +13,14 @@ from typing import Any
 import pytest
 import uvicorn
 
-from plant_analytics.gateway import upstream
-from plant_analytics.gateway.upstream import UpstreamClient, UpstreamError
+from plant_analytics.gateway.upstream import (
+    WHOLE_BODY_BYTES,
+    UpstreamClient,
+    UpstreamError,
+    UpstreamResponse,
+)
 
-BIG = b"x" * (upstream.WHOLE_BODY_BYTES * 3)
+BIG = b"x" * (WHOLE_BODY_BYTES * 3)
 
 
 async def upstream_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -82,7 +86,7 @@ def upstream() -> Iterator[str]:
     thread.join(10)
 
 
-async def _read(response: upstream.UpstreamResponse) -> bytes:
+async def _read(response: UpstreamResponse) -> bytes:
     if response.body is not None:
         return response.body
     assert response.stream is not None

@@ -344,8 +344,8 @@ def test_one_bad_cell_rejects_the_whole_file(baseline: Engine, tmp_path: Path) -
 def test_bad_cell_in_a_workbook_names_the_sheet_and_excel_row(
     baseline: Engine, tmp_path: Path
 ) -> None:
-    descriptions, codes, rows = plnt22_workbook_sheet(plnt22(10))
-    rows = [list(r) for r in rows]
+    descriptions, codes, sheet_rows = plnt22_workbook_sheet(plnt22(10))
+    rows = [list(r) for r in sheet_rows]
     rows[3][list(codes).index("PLCO2AN")] = "n/a?"
     path = write_workbook(tmp_path / "egrid2022_data.xlsx", {"PLNT22": (descriptions, codes, rows)})
     before = snapshot(baseline)
@@ -465,8 +465,8 @@ def _wrong_year_sheet(tmp: Path) -> tuple[Path, dict[str, Any], str]:
 
 
 def _year_disagrees_with_sheet(tmp: Path) -> tuple[Path, dict[str, Any], str]:
-    descriptions, codes, rows = plnt22_workbook_sheet(plnt22(3))
-    rows = [list(r) for r in rows]
+    descriptions, codes, sheet_rows = plnt22_workbook_sheet(plnt22(3))
+    rows = [list(r) for r in sheet_rows]
     rows[2][1] = 2021
     path = write_workbook(tmp / "egrid.xlsx", {"PLNT22": (descriptions, codes, rows)})
     return path, {}, "row 5, column YEAR: wrong year: row says 2021 but the file holds 2022"

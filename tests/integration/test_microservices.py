@@ -116,7 +116,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         for name, process in processes.items():
             _wait_healthy(name, f"http://127.0.0.1:{ports[name]}", process, logs[name])
         yield Stack(
-            *(f"http://127.0.0.1:{ports[n]}" for n in ("gateway", "auth", "api")),
+            gateway=f"http://127.0.0.1:{ports['gateway']}",
+            auth=f"http://127.0.0.1:{ports['auth']}",
+            api=f"http://127.0.0.1:{ports['api']}",
             secret=secret,
             processes=processes,
             logs=logs,

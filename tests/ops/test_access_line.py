@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 import pytest
+from starlette.types import Message
 
 from plant_analytics.ops import http
 from plant_analytics.ops.logging import JsonFormatter, JsonStreamHandler, request_id_var
@@ -261,14 +262,14 @@ def test_durations_are_written_as_orjson_writes_them() -> None:
         assert text == orjson.dumps(hundredths / 100).decode(), hundredths
 
 
-def _serve_once(app: Any, headers: list[tuple[bytes, bytes]]) -> list[dict[str, Any]]:
+def _serve_once(app: Any, headers: list[tuple[bytes, bytes]]) -> list[Message]:
     middleware = http.ObservabilityMiddleware(app, service="api")
-    sent: list[dict[str, Any]] = []
+    sent: list[Message] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         sent.append(message)
 
     scope = {

@@ -54,7 +54,7 @@ def start_worker_process(settings: object, log: Path) -> subprocess.Popen[bytes]
 
 def loading(engine: Engine, run_id: int, past: float = 0.2) -> bool:
     run = run_row(engine, run_id)
-    return run["status"] == "running" and run["progress"] > past
+    return bool(run["status"] == "running" and run["progress"] > past)
 
 
 def test_worker_sigkilled_mid_ingest_job_redelivered_loaded_once(

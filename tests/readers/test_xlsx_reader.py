@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -67,7 +68,13 @@ def test_cells_keep_their_types(workbook: Path) -> None:
 
 
 def test_blank_rows_inside_a_sheet(tmp_path: Path) -> None:
-    rows = [ST_ROWS[0], [None] * 5, ["", " ", None, None, None], ST_ROWS[1], [None] * 5]
+    rows: list[Sequence[object]] = [
+        ST_ROWS[0],
+        [None] * 5,
+        ["", " ", None, None, None],
+        ST_ROWS[1],
+        [None] * 5,
+    ]
     path = write_workbook(tmp_path / "st.xlsx", {"ST22": (None, ST_CODES, rows)})
     sheet = read_xlsx(path)[0][0]
     assert len(sheet.rows) == 2
