@@ -284,6 +284,20 @@ def test_inspect_reports_bad_rows_and_bad_files(cli_env: Path, tmp_path: Path) -
     assert "binary content" in stderr
 
 
+def test_inspect_a_folder_shows_each_file_and_fails_for_the_bad_one(
+    cli_env: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "us2022.csv", folder / "us2022.csv")
+    (folder / "broken.csv").write_bytes(b"\x00\x01\x02" * 100)
+    code, stdout, stderr = invoke("inspect", str(folder))
+    assert code == 1
+    assert "2 files to inspect" in stderr
+    assert "✗ broken.csv: binary content" in stderr
+    assert "us2022.csv: us 2022, 1 rows" in stdout  # after the bad file, still inspected
+
+
 # ---------------------------------------------------------------- export
 
 

@@ -211,7 +211,7 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _expand_folders(paths: list[Path]) -> list[Path]:
+def _expand_folders(paths: list[Path], verb: str = "load") -> list[Path]:
     """Each folder replaced by its eGRID files; a folder with none is a usage error."""
     from plant_analytics.readers.files import LOADABLE_SUFFIXES, files_in
 
@@ -228,14 +228,22 @@ def _expand_folders(paths: list[Path]) -> list[Path]:
                 "searched: name the files or the sub-folder",
                 param_hint="'PATH...'",
             )
-        console.print(f"{path}: {len(found)} file{'s' * (len(found) != 1)} to load")
+        console.print(f"{path}: {len(found)} file{'s' * (len(found) != 1)} to {verb}")
         files.extend(found)
     return files
 
 
 @app.command()
 def inspect(
-    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="eGRID workbooks or CSV extracts, or folders of them (as for ingest).",
+            metavar="PATH",
+            exists=True,
+            readable=True,
+        ),
+    ],
     level: LevelOpt = None,
     year: YearOpt = None,
 ) -> None:
@@ -244,33 +252,40 @@ def inspect(
     from plant_analytics.readers.model import InputError
     from plant_analytics.readers.xlsx_reader import read_file
 
-    try:
-        sheets, notes = read_file(path)
-        for sheet in sheets:
-            if level and sheet.level_hint and sheet.level_hint != level.value:
-                continue  # as ingest: --level picks the sheets of a workbook
-            result = parse_sheet(
-                sheet, level=None if sheet.level_hint else level, year=year, on_row_error="skip"
-            )
-            for d in result.datasets:
-                per_code = "".join(f", {code} as {rule}" for code, rule in d.share_codes.items())
-                out.print(
-                    f"[bold]{d.file}{' / ' + d.sheet if d.sheet else ''}[/]: "
-                    f"{d.level} {d.year}, {len(d.records):,} rows, source {d.profile}, "
-                    f"shares as {d.shares}{per_code}"
+    failed = 0
+    for path in _expand_folders(paths, verb="inspect"):
+        try:
+            sheets, notes = read_file(path)
+            for sheet in sheets:
+                if level and sheet.level_hint and sheet.level_hint != level.value:
+                    continue  # as ingest: --level picks the sheets of a workbook
+                result = parse_sheet(
+                    sheet, level=None if sheet.level_hint else level, year=year, on_row_error="skip"
                 )
-                out.print(f"  mapped ({len(d.columns)}): {', '.join(d.columns)}")
-                out.print(
-                    f"  unmapped, kept verbatim ({len(d.unmapped)}): {', '.join(d.unmapped) or '-'}"
-                )
-            for problem in result.problems[:20]:
-                out.print(f"  [red]✗[/] {problem}")
-        for note in notes:
-            out.print(f"  [dim]note:[/] {note}")
-    except InputError as exc:
-        for problem in exc.problems:
-            console.print(f"[red]✗[/] {problem}")
-        raise typer.Exit(1) from None
+                for d in result.datasets:
+                    per_code = "".join(
+                        f", {code} as {rule}" for code, rule in d.share_codes.items()
+                    )
+                    out.print(
+                        f"[bold]{d.file}{' / ' + d.sheet if d.sheet else ''}[/]: "
+                        f"{d.level} {d.year}, {len(d.records):,} rows, source {d.profile}, "
+                        f"shares as {d.shares}{per_code}"
+                    )
+                    out.print(f"  mapped ({len(d.columns)}): {', '.join(d.columns)}")
+                    out.print(
+                        f"  unmapped, kept verbatim ({len(d.unmapped)}): "
+                        f"{', '.join(d.unmapped) or '-'}"
+                    )
+                for problem in result.problems[:20]:
+                    out.print(f"  [red]✗[/] {problem}")
+            for note in notes:
+                out.print(f"  [dim]note:[/] {note}")
+        except InputError as exc:
+            failed += 1
+            for problem in exc.problems:
+                console.print(f"[red]✗[/] {problem}")
+    if failed:
+        raise typer.Exit(1)
 
 
 @app.command()
