@@ -70,7 +70,7 @@ def invoke(*args: str) -> tuple[int, str, str]:
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ([], ["ingest", "inspect", "export", "db", "seed"]),
+        ([], ["ingest", "inspect", "export", "releases", "db", "seed"]),
         (
             ["ingest"],
             [
@@ -296,6 +296,44 @@ def test_inspect_a_folder_shows_each_file_and_fails_for_the_bad_one(
     assert "2 files to inspect" in stderr
     assert "✗ broken.csv: binary content" in stderr
     assert "us2022.csv: us 2022, 1 rows" in stdout  # after the bad file, still inspected
+
+
+# ---------------------------------------------------------------- releases
+
+
+def test_releases_lists_what_is_loaded_and_with_history_what_it_replaced(
+    cli_db: Engine, tmp_path: Path
+) -> None:
+    code, stdout, stderr = invoke("releases")
+    assert code == 1
+    assert "no release loaded: run plant-analytics ingest FILE" in " ".join(
+        (stdout + stderr).split()
+    )
+
+    assert invoke("ingest", "-q", str(SAMPLES / "us2022.csv"))[0] == 0
+    revised = tmp_path / "us2022_rev2.csv"
+    # The same rows with a blank line at the end: another checksum, so a revision.
+    revised.write_bytes((SAMPLES / "us2022.csv").read_bytes() + b"\n")
+    assert invoke("ingest", "-q", str(revised))[0] == 0
+    assert invoke("ingest", "-q", str(SAMPLES / "st2022.csv"))[0] == 0
+
+    code, stdout, _ = invoke("releases")
+    assert code == 0, stdout
+    lines = [" ".join(line.split()) for line in stdout.splitlines()]
+    assert lines[0] == "level year release revision file rows sha256 loaded by"
+    assert [line.split()[:5] for line in lines[1:]] == [
+        ["state", "2022", "#3", "st2022.csv", "52"],
+        ["us", "2022", "#2", "rev2", "us2022_rev2.csv"],
+    ]
+
+    code, stdout, _ = invoke("releases", "--history", "--level", "us", "--year", "2022")
+    assert code == 0, stdout
+    lines = [" ".join(line.split()) for line in stdout.splitlines()]
+    assert lines[0].endswith("replaced by")
+    assert lines[1].startswith("us 2022 #1 us2022.csv 1 ")
+    assert "#2 (" in lines[1]
+    assert lines[2].startswith("us 2022 #2 rev2 us2022_rev2.csv 1 ")
+    assert lines[2].endswith("current")
 
 
 # ---------------------------------------------------------------- export

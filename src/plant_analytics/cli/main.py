@@ -289,6 +289,49 @@ def inspect(
 
 
 @app.command()
+def releases(
+    level: LevelOpt = None,
+    year: YearOpt = None,
+    history: Annotated[
+        bool,
+        typer.Option("--history", help="Also the releases that later loads replaced."),
+    ] = False,
+) -> None:
+    """List what is loaded, per level and year: release, revision, file, checksum, when, who."""
+    from plant_analytics.api.repositories.releases import releases as list_releases
+
+    rows = list_releases(
+        _engine(), level=level.value if level else None, year=year, history=history
+    )
+    if not rows:
+        asked = " ".join(filter(None, [level.value if level else "", str(year or "")]))
+        console.print(
+            f"no release{' of ' + asked if asked else ''} loaded: "
+            "run plant-analytics ingest FILE (or plant-analytics seed for the samples)"
+        )
+        raise typer.Exit(1)
+    columns = ["level", "year", "release", "revision", "file", "rows", "sha256", "loaded", "by"]
+    table = Table(*columns, *(["replaced by"] if history else []), box=None)
+    for r in rows:
+        cells = [
+            r["level"],
+            str(r["data_year"]),
+            f"#{r['id']}",
+            r["revision"] or "",
+            r["file_name"] + (f" / {r['sheet']}" if r["sheet"] else ""),
+            f"{r['row_count']:,}",
+            r["sha256"][:12],
+            f"{r['loaded_at']:%Y-%m-%d %H:%M}",
+            r["loaded_by"] or "",
+        ]
+        if history:
+            by = r["superseded_by"]
+            cells.append(f"#{by} ({r['superseded_at']:%Y-%m-%d %H:%M})" if by else "current")
+        table.add_row(*cells)
+    out.print(table)
+
+
+@app.command()
 def export(
     level: Annotated[Level, typer.Option("--level", "-l", case_sensitive=False, help="Level.")],
     year: Annotated[int, typer.Option("--year", "-y", help="Data year.")],

@@ -83,3 +83,24 @@ def release_by_id(engine: Engine, release_id: int) -> dict[str, Any] | None:
     with engine.connect() as conn:
         row = conn.execute(query).mappings().first()
     return dict(row) if row else None
+
+
+def releases(
+    engine: Engine,
+    *,
+    level: str | None = None,
+    year: int | None = None,
+    history: bool = False,
+) -> list[dict[str, Any]]:
+    """Releases by level, year and load order; the current ones only unless ``history``."""
+    query = sa.select(
+        *(release.c[c] for c in RELEASE_COLUMNS), release.c.superseded_at, release.c.superseded_by
+    ).order_by(release.c.level, release.c.data_year, release.c.id)
+    if not history:
+        query = query.where(_current)
+    if level is not None:
+        query = query.where(release.c.level == level)
+    if year is not None:
+        query = query.where(release.c.data_year == year)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(query).mappings()]
