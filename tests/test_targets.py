@@ -59,6 +59,20 @@ def test_a_failing_component_stops_the_process_and_is_named(tmp_path: Path) -> N
     assert "component 'database' failed to start" in result.stderr
 
 
+def test_a_database_behind_the_migrations_is_refused_with_what_to_run(tmp_path: Path) -> None:
+    from plant_analytics.db.engine import make_engine
+    from plant_analytics.db.migrate import upgrade
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0004_api_keys")
+    settings = settings_for(engine, tmp_path)
+    with pytest.raises(ComponentStartError, match="database") as failure:
+        targets.start("api", settings)
+    assert "is at revision 0004_api_keys" in failure.value.reason
+    assert "run `plant-analytics db upgrade`" in failure.value.reason
+    engine.dispose()
+
+
 def test_production_refuses_to_generate_keys_naming_the_component(
     sqlite_engine: Engine, tmp_path: Path
 ) -> None:

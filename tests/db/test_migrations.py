@@ -16,10 +16,11 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 from plant_analytics.db.engine import make_engine
-from plant_analytics.db.migrate import current_revision, upgrade
+from plant_analytics.db.migrate import alembic_config, current_revision, schema_problem, upgrade
 from plant_analytics.db.schema import metadata
 from plant_analytics.db.tables import LEVEL_TABLES, data_columns
 from plant_analytics.egrid.catalog import canonical_columns
@@ -179,3 +180,19 @@ def test_release_references_migration_keeps_the_rows_both_ways(empty_engine: Eng
     upgrade(empty_engine)
     assert contents() == before
     assert schema_diff(empty_engine) == []
+
+
+def test_schema_problem_says_what_to_run(empty_engine: Engine) -> None:
+    head = ScriptDirectory.from_config(alembic_config(empty_engine)).get_current_head()
+    problem = schema_problem(empty_engine)
+    assert problem is not None
+    assert problem.startswith(f"the database has no tables yet, this code needs revision {head}")
+    assert problem.endswith("run `plant-analytics db upgrade` (make migrate) first")
+    upgrade(empty_engine, "0004_api_keys")
+    problem = schema_problem(empty_engine)
+    assert problem is not None
+    assert problem.startswith(
+        f"the database is at revision 0004_api_keys, this code needs revision {head}"
+    )
+    upgrade(empty_engine)
+    assert schema_problem(empty_engine) is None
