@@ -311,7 +311,9 @@ def releases(
         )
         raise typer.Exit(1)
     columns = ["level", "year", "release", "revision", "file", "rows", "sha256", "loaded", "by"]
-    table = Table(*columns, *(["replaced by"] if history else []), box=None)
+    table = Table(box=None)
+    for name in [*columns, *(["replaced by"] if history else [])]:
+        table.add_column(name, overflow="fold")  # wrapped on a narrow terminal, never cut
     for r in rows:
         cells = [
             r["level"],
@@ -328,7 +330,8 @@ def releases(
             by = r["superseded_by"]
             cells.append(f"#{by} ({r['superseded_at']:%Y-%m-%d %H:%M})" if by else "current")
         table.add_row(*cells)
-    out.print(table)
+    # Piped into a file or another program: one line per release, however long.
+    (out if out.is_terminal else Console(width=250)).print(table)
 
 
 @app.command()
