@@ -181,6 +181,42 @@ def test_trailing_empty_fields_are_tolerated(tmp_path: Path) -> None:
     assert sheet.rows[0][:6] == GEN_ROWS[0]
 
 
+def test_tab_separated_text_reads_as_its_comma_twin(tmp_path: Path) -> None:
+    """Excel's "Text (Tab delimited)" export: the same cells as the CSV, with a note."""
+    descriptions = [*GEN_DESCRIPTIONS[:-1], "Generator annual net generation, MWh"]
+    header = [descriptions, GEN_CODES]
+    comma = read_csv(write_csv(tmp_path / "g.csv", header, GEN_ROWS))
+    tab = read_csv(write_csv(tmp_path / "g.txt", header, GEN_ROWS, delimiter="\t", crlf=True))
+    assert (tab.codes, tab.descriptions, tab.rows, tab.row_numbers) == (
+        comma.codes,
+        comma.descriptions,
+        comma.rows,
+        comma.row_numbers,
+    )
+    assert tab.rows[1][-1] == " (2,443)"  # the thousands separator stays the value's
+    assert tab.notes == ["fields separated by tabs"]
+    assert comma.notes == []
+
+
+def test_semicolon_separated_csv_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    rows = [[c.replace(",", ".") for c in row] for row in GEN_ROWS]
+    path = write_csv(tmp_path / "g.csv", [GEN_CODES], rows, delimiter=";")
+    with pytest.raises(InputError) as exc:
+        read_csv(path)
+    problem = _problem(exc)
+    assert problem.startswith("g.csv, row 1: the fields are separated by semicolons")
+    assert "save the sheet as 'CSV UTF-8 (Comma delimited)'" in problem
+
+
+def test_separators_in_descriptions_do_not_decide(tmp_path: Path) -> None:
+    """The codes row decides: descriptions with semicolons and tabs leave a CSV a CSV."""
+    descriptions = ["Sequence; file order", "Data\tYear", *GEN_DESCRIPTIONS[2:]]
+    sheet = read_csv(write_csv(tmp_path / "g.csv", [descriptions, GEN_CODES], GEN_ROWS))
+    assert sheet.codes == GEN_CODES
+    assert sheet.descriptions == descriptions
+    assert sheet.notes == []
+
+
 def test_every_sample_csv_is_read() -> None:
     for path in sorted(SAMPLES.glob("*.csv")):
         sheets, _notes = read_file(path)

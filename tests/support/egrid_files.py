@@ -143,11 +143,13 @@ def write_csv(
     quote_all: bool = False,
     encoding: str = "utf-8",
     final_newline: bool = True,
+    delimiter: str = ",",
 ) -> Path:
     """A CSV extract: ``header_rows`` (one row of codes, or descriptions then codes)."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(
         buffer,
+        delimiter=delimiter,
         lineterminator="\r\n" if crlf else "\n",
         quoting=csv.QUOTE_ALL if quote_all else csv.QUOTE_MINIMAL,
     )

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from pathlib import Path
 
+from plant_analytics.egrid.catalog import known_share
 from plant_analytics.egrid.conventions import csv_profile
 from plant_analytics.readers.headers import locate_header
 from plant_analytics.readers.model import InputError, Problem, RawSheet
 
 SNIFF_BYTES = 65536
+# Field separators, by what Excel writes: "CSV (Comma delimited)", "Text (Tab delimited)", and
+# CSV where the list separator is ";" because the decimal mark is ",".
+SEPARATORS = {",": "comma", "\t": "tab", ";": "semicolon"}
 
 
 def _decode(data: bytes, name: str) -> tuple[str, list[str]]:
@@ -44,8 +49,24 @@ def read_csv(path: Path, display_name: str | None = None) -> RawSheet:
         raise InputError(
             [Problem(file=name, reason="not text in UTF-8 or Windows-1252: not a CSV file")]
         ) from None
+    separator = _separator(text)
+    if separator == ";":
+        raise InputError(
+            [
+                Problem(
+                    file=name,
+                    row=1,
+                    reason="the fields are separated by semicolons, as Excel writes CSV where "
+                    "the decimal mark is a comma, so a number such as 1,234 cannot be read "
+                    "safely (1234 or 1.234?): save the sheet as 'CSV UTF-8 (Comma delimited)' "
+                    "with a point as the decimal mark, or load the xlsx workbook itself",
+                )
+            ]
+        )
+    if separator != ",":
+        notes.append(f"fields separated by {SEPARATORS[separator]}s")
     try:
-        records = list(csv.reader(io.StringIO(text, newline="")))
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
     except csv.Error as exc:
         raise InputError([Problem(file=name, reason=f"not valid CSV: {exc}")]) from None
     numbers = list(range(1, len(records) + 1))
@@ -82,3 +103,22 @@ def read_csv(path: Path, display_name: str | None = None) -> RawSheet:
         row_numbers=row_numbers,
         notes=notes,
     )
+
+
+def _separator(text: str) -> str:
+    """The field separator whose split of the first two records finds the most eGRID codes.
+
+    Decided by the header, never by the values: the codes row (row 1 or 2) splits into
+    codes such as ORISPL, PLNGENAN with the right separator only. Comma wins a tie.
+    """
+    head = text[:SNIFF_BYTES]
+    scores: dict[str, float] = {}
+    for separator in SEPARATORS:
+        try:
+            first = itertools.islice(
+                csv.reader(io.StringIO(head, newline=""), delimiter=separator), 2
+            )
+            scores[separator] = max((known_share(row) for row in first), default=0.0)
+        except csv.Error:
+            scores[separator] = 0.0
+    return max(SEPARATORS, key=lambda sep: scores[sep])  # the first of equals: comma
