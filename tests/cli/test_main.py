@@ -213,7 +213,9 @@ def test_ingest_a_folder_loads_its_egrid_files_by_name(cli_db: Engine, tmp_path:
     assert loaded == ["st2022.csv", "us2022.csv"]
     assert "2 files: 2 loaded, 0 already loaded, 0 failed" in stdout
     with cli_db.connect() as conn:  # the sub-folder was not searched
-        assert conn.execute(sa.select(release.c.file_name)).scalars().all() == [
+        assert conn.execute(
+            sa.select(release.c.file_name).order_by(release.c.id)
+        ).scalars().all() == [
             "st2022.csv",
             "us2022.csv",
         ]

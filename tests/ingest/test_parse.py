@@ -173,5 +173,7 @@ def test_a_lookup_table_is_told_apart_from_an_ambiguous_extract() -> None:
     with pytest.raises(InputError) as raised:
         parse.detect_level(["PSTATABB", "PNAME", "ORISPL", "NAMEPCAP"], "extract.csv", None)
     reason = raised.value.problems[0].reason
-    assert "pass --level" in reason
+    assert "fit generator and plant sheets alike: pass --level generator or --level plant" in (
+        reason
+    )
     assert "lookup table" not in reason
