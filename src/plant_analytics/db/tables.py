@@ -75,6 +75,9 @@ release = sa.Table(
     sa.Column("storage_key", sa.Text),
     sa.Column("superseded_at", Timestamp),
     sa.Column("superseded_by", sa.Integer, sa.ForeignKey("release.id")),
+    # Notes on what the file holds as EPA published it (a natural key listed twice, ...):
+    # loaded exactly and reported, never refused (migration 0006, docs/data-model.md).
+    sa.Column("quality", JSONType),
     sa.Index("ix_release_level_year", "level", "data_year"),
 )
 
