@@ -42,6 +42,12 @@ class LevelInfo:
     code_prefix: str
     table: str
     key_codes: tuple[str, ...]
+    # The natural key, as canonical columns: indexed and reported when a file repeats it,
+    # never a reason to refuse a row (docs/data-model.md#row-identity).
+    key_columns: tuple[str, ...]
+    # The natural key of a file without ORISPL (state and plant name instead); empty where
+    # the level has no such alternative.
+    name_key_columns: tuple[str, ...]
     description: str
 
     def sheet_name(self, year: int) -> str:
@@ -60,6 +66,8 @@ def level_infos() -> dict[Level, LevelInfo]:
             code_prefix=row["code_prefix"],
             table=row["table"],
             key_codes=tuple(c for c in row["key_codes"].split("+") if c),
+            key_columns=tuple(c for c in row["key_columns"].split("+") if c),
+            name_key_columns=tuple(c for c in row["name_key_columns"].split("+") if c),
             description=row["description"],
         )
     return out
