@@ -147,14 +147,15 @@ def test_double_precision_holds_every_double_exactly(engine: Engine) -> None:
 
 def test_release_references_migration_keeps_the_rows_both_ways(empty_engine: Engine) -> None:
     """0005 drops the per-row foreign key to ``release`` (SQLite rebuilds each table for it):
-    the rows loaded before it are all there after it, and after a downgrade and upgrade."""
+    rows loaded at head are all there after a downgrade below it, and after the upgrade.
+    (The data is loaded at head: the loader writes the release columns of today's schema.)"""
     from alembic import command
 
     from plant_analytics.db.migrate import alembic_config
     from plant_analytics.ingest.service import ingest_file
     from tests.conftest import SAMPLES
 
-    upgrade(empty_engine, "0004_api_keys")
+    upgrade(empty_engine)
     assert ingest_file(empty_engine, SAMPLES / "st2022.csv").status == "succeeded"
     assert ingest_file(empty_engine, SAMPLES / "gen2023_6col.csv").status == "succeeded"
 
@@ -167,9 +168,6 @@ def test_release_references_migration_keeps_the_rows_both_ways(empty_engine: Eng
 
     before = contents()
     assert all(before.values())
-    upgrade(empty_engine)
-    assert contents() == before
-    assert schema_diff(empty_engine) == []
     foreign = sa.inspect(empty_engine).get_foreign_keys("egrid_generator")
     assert [f for f in foreign if f["referred_table"] == "release"] == []
 

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from plant_analytics.db.derived import plant_generator_total
 from plant_analytics.db.tables import ingestion_run, level_table, rejected_row, release
 from plant_analytics.egrid.conventions import Shares
 from plant_analytics.egrid.levels import Level
@@ -25,6 +26,7 @@ from tests.support.egrid_files import (
     SAMPLE_COUNTS,
     SAMPLES,
     accounting,
+    descriptions_for,
     plnt22,
     plnt22_workbook_sheet,
     sample_sheet,
@@ -54,11 +56,26 @@ def count(engine: Engine, level: Level, year: int) -> int:
         )
 
 
+def natural_key(table: sa.Table, level: Level, key: str) -> sa.ColumnElement[bool]:
+    """Rows whose natural key (levels.csv), joined by "/", is ``key``: "6/13" for ORISPL 6,
+    GENID 13; "AK/Auke Bay/13" for a generator keyed by state and plant name."""
+    parts = key.split("/")
+    info = level.info
+    columns = info.key_columns if len(parts) == len(info.key_columns) else info.name_key_columns
+    return sa.and_(
+        *(
+            sa.func.trim(sa.cast(table.c[c], sa.Text)) == part
+            for c, part in zip(columns, parts, strict=True)
+        )
+    )
+
+
 def value(engine: Engine, level: Level, year: int, key: str, column: str) -> Any:
     table = level_table(level)
+    where = natural_key(table, level, key) if key != "US" else sa.true()
     with engine.connect() as conn:
         return conn.execute(
-            sa.select(table.c[column]).where(table.c.data_year == year, table.c.record_key == key)
+            sa.select(table.c[column]).where(table.c.data_year == year, where)
         ).scalar_one()
 
 
@@ -126,7 +143,7 @@ def test_plants_are_keyed_by_orispl(loaded: Loaded) -> None:
     assert value(loaded.engine, Level.PLANT, 2022, "64352", "plant_id_eia") == 64352
 
 
-def test_generators_without_orispl_are_keyed_by_state_name_genid(loaded: Loaded) -> None:
+def test_generators_without_orispl_are_identified_by_sequence_number(loaded: Loaded) -> None:
     table = level_table(Level.GENERATOR)
     with loaded.engine.connect() as conn:
         keys = conn.execute(
@@ -142,11 +159,8 @@ def test_generators_without_orispl_are_keyed_by_state_name_genid(loaded: Loaded)
             sa.select(table.c.record_key).where(table.c.sequence_number == 14)
         ).scalar_one()
     # Two NC plants share the name and GENIDs: the sequence number tells them apart.
-    assert [tuple(k) for k in keys] == [
-        ("NC/Smithfield Packaged Meats Corp./1#15192", 15192),
-        ("NC/Smithfield Packaged Meats Corp./1#15194", 15194),
-    ]
-    assert auke == "AK/Auke Bay/13"
+    assert [tuple(k) for k in keys] == [("seq:15192", 15192), ("seq:15194", 15194)]
+    assert auke == "seq:14"
 
 
 def test_negative_net_generation_is_kept(loaded: Loaded) -> None:
@@ -397,14 +411,109 @@ def test_skip_bad_rows_never_wipes_a_year(baseline: Engine, tmp_path: Path) -> N
     assert snapshot(baseline) == before
 
 
-def test_duplicate_keys_reject_the_file(engine: Engine, tmp_path: Path) -> None:
+def test_a_repeated_plant_key_loads_as_published_and_is_reported(
+    engine: Engine, tmp_path: Path
+) -> None:
     sample = plnt22(4)
     rows = [*sample.rows, sample.rows[1]]
     result = ingest(engine, write_csv(tmp_path / "dup.csv", [sample.codes], rows))
+    assert result.status == "succeeded", result.message
+    assert count(engine, Level.PLANT, 2022) == 5
+    orispl = sample.rows[1][4]
+    (note, sequence) = releases(engine)[-1]["quality"]
+    assert note["kind"] == "duplicate_key"
+    assert (note["columns"], note["key"], note["rows"]) == (["ORISPL"], orispl, [3, 6])
+    assert note["note"] == f"ORISPL {orispl!r} is on 2 rows (3, 6); each is loaded as published"
+    # The copied row repeats its SEQPLT22 too: rows are identified by their row number.
+    assert sequence["kind"] == "sequence_not_unique"
+    assert any(f"quality: ORISPL {orispl!r} is on 2 rows" in n for n in result.notes)
+    table = level_table(Level.PLANT)
+    with engine.connect() as conn:
+        keys = conn.execute(
+            sa.select(table.c.record_key).where(table.c.plant_id_eia == int(orispl))
+        ).scalars()
+        assert sorted(keys) == ["row:3", "row:6"]
+
+
+def _generators_with_a_repeated_genid() -> tuple[list[str], list[list[object]]]:
+    """A GEN sheet as EPA published one: plant 3 lists generator 1 twice, once as a steam
+    turbine and once as a combustion turbine, told apart only by their prime mover."""
+    codes = ["SEQGEN21", "YEAR", "PSTATABB", "PNAME", "ORISPL", "GENID", "PRMVR", "NAMEPCAP"]
+    codes += ["GENNTAN"]
+    rows: list[list[object]] = [
+        [1, 2021, "AL", "Barry", 3, "1", "ST", 153.1, 20961.0],
+        [2, 2021, "AL", "Barry", 3, "1", "CT", 45.0, -11.0],
+        [3, 2021, "AL", "Barry", 3, "2", "ST", 78.9, 100.5],
+        [4, 2021, "AL", "Gadsden", 7, "1", "ST", 60.0, 5000.0],
+    ]
+    return codes, rows
+
+
+def test_two_generators_under_one_genid_load_and_are_both_counted(
+    engine: Engine, tmp_path: Path
+) -> None:
+    codes, rows = _generators_with_a_repeated_genid()
+    path = write_workbook(
+        tmp_path / "egrid2021_data.xlsx",
+        {"GEN21": (descriptions_for(Level.GENERATOR, 2021, codes), codes, rows)},
+    )
+    result = ingest(engine, path)
+    assert result.status == "succeeded", result.message
+    assert [(d.level, d.rows) for d in result.datasets] == [("generator", 4)]
+    (note,) = result.datasets[0].quality
+    assert (note["sheet"], note["columns"], note["key"], note["rows"]) == (
+        "GEN21",
+        ["ORISPL", "GENID"],
+        "3/1",
+        [3, 4],
+    )
+    assert releases(engine)[-1]["quality"] == [note]
+    table = level_table(Level.GENERATOR)
+    with engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(table.c.record_key, table.c.prime_mover, table.c.net_generation_mwh)
+            .where(table.c.plant_id_eia == 3, table.c.generator_id == "1")
+            .order_by(table.c.sequence_number)
+        ).all()
+        totals = conn.execute(
+            sa.select(
+                plant_generator_total.c.generator_count,
+                plant_generator_total.c.net_generation_mwh,
+            ).where(plant_generator_total.c.plant_id_eia == 3)
+        ).one()
+    assert [tuple(r) for r in stored] == [("seq:1", "ST", 20961.0), ("seq:2", "CT", -11.0)]
+    assert tuple(totals) == (3, 20961.0 - 11.0 + 100.5)
+
+
+def test_a_plant_extract_keyed_by_sequence_state_and_name_loads(
+    engine: Engine, tmp_path: Path
+) -> None:
+    codes = ["SEQPLT22", "PSTATABB", "PNAME", "PLNGENAN", "PLCO2AN"]
+    rows = [
+        ["1", "AK", "7-Mile Ridge Wind Project", "4,012.5", "0"],
+        ["2", "AK", "Agrium Kenai Nitrogen Operations", "(11)", "--"],
+        ["3", "AL", "Barry", "9,123,456", "7,654,321.5"],
+    ]
+    result = ingest(engine, write_csv(tmp_path / "plants_by_name.csv", [codes], rows))
+    assert result.status == "succeeded", result.message
+    assert count(engine, Level.PLANT, 2022) == 3
+    assert (
+        value(
+            engine, Level.PLANT, 2022, "AK/Agrium Kenai Nitrogen Operations", "net_generation_mwh"
+        )
+        == -11.0
+    )
+    assert value(engine, Level.PLANT, 2022, "AL/Barry", "co2_tons") == 7654321.5
+    assert value(engine, Level.PLANT, 2022, "AK/7-Mile Ridge Wind Project", "plant_id_eia") is None
+    assert result.datasets[0].quality == []
+
+
+def test_a_plant_file_without_a_key_names_what_it_needs(engine: Engine, tmp_path: Path) -> None:
+    codes = ["SEQPLT22", "PSTATABB", "PLNGENAN", "PLCO2AN"]
+    result = ingest(engine, write_csv(tmp_path / "plants.csv", [codes], [["1", "AK", "1", "2"]]))
     assert result.status == "failed"
-    duplicate = f"duplicate key {sample.rows[1][4]!r}: another row of this year has it too"
-    assert [(p.row, p.reason) for p in result.problems] == [(3, duplicate), (6, duplicate)]
-    assert count(engine, Level.PLANT, 2022) == 0
+    assert "no column for plant_id_eia (or plant_name)" in result.message
+    assert "needs it to identify its rows" in result.message
 
 
 def test_duplicate_header_code_is_a_file_problem(engine: Engine, tmp_path: Path) -> None:
@@ -735,15 +844,18 @@ def test_checks_failing_after_the_commit_do_not_fail_the_load(
 def test_source_rows_are_file_rows(loaded: Loaded) -> None:
     table = level_table(Level.STATE)
     with loaded.engine.connect() as conn:
-        rows = dict(
-            conn.execute(
-                sa.select(table.c.record_key, table.c.source_row).where(table.c.data_year == 2019)
-            ).all()
-        )
+        rows = conn.execute(
+            sa.select(table.c.record_key, table.c.source_row, table.c.state).where(
+                table.c.data_year == 2019
+            )
+        ).all()
     with (SAMPLES / "st2018_2019.csv").open(newline="") as handle:
         records = list(csv.reader(handle))
-    for key, number in rows.items():
-        assert records[number - 1][1] == key
+    assert len(rows) == 52
+    for key, number, state in rows:
+        # No sequence number on a state sheet: a row is identified by its row in the file.
+        assert key == f"row:{number}"
+        assert records[number - 1][1] == state
 
 
 def test_year_on_a_stacked_file_says_why(engine: Engine) -> None:

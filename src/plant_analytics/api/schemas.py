@@ -209,6 +209,34 @@ class YearRow(BaseModel):
     sha256: str
     row_count: int = Field(examples=[11973])
     loaded_at: datetime
+    quality_notes: int = Field(
+        description="How many data-quality notes the release has (see /quality).", examples=[0]
+    )
+
+
+class QualityNote(BaseModel):
+    """What a loaded file holds as EPA published it: loaded exactly, and reported."""
+
+    level: str = Field(examples=["generator"])
+    data_year: int = Field(examples=[2021])
+    release_id: int = Field(examples=[6])
+    file_name: str = Field(examples=["egrid2021_data.xlsx"])
+    sheet: str | None = Field(examples=["GEN21"])
+    kind: str = Field(
+        description="`duplicate_key`: a natural key on several rows, each loaded; "
+        "`sequence_not_unique`: rows identified by their row in the file.",
+        examples=["duplicate_key"],
+    )
+    columns: list[str] = Field(
+        description="The key's source codes.", examples=[["ORISPL", "GENID"]]
+    )
+    key: str | None = Field(
+        description="The repeated key, its parts joined by /.", examples=["3/1"]
+    )
+    rows: list[int] = Field(description="The rows of the file that hold it.", examples=[[3, 4]])
+    note: str = Field(
+        examples=["ORISPL+GENID '3/1' is on 2 rows (3, 4); each is loaded as published"]
+    )
 
 
 class MetricEntry(BaseModel):

@@ -311,6 +311,7 @@ def releases(
         )
         raise typer.Exit(1)
     columns = ["level", "year", "release", "revision", "file", "rows", "sha256", "loaded", "by"]
+    columns.append("notes")
     table = Table(box=None)
     for name in [*columns, *(["replaced by"] if history else [])]:
         table.add_column(name, overflow="fold")  # wrapped on a narrow terminal, never cut
@@ -325,6 +326,7 @@ def releases(
             r["sha256"][:12],
             f"{r['loaded_at']:%Y-%m-%d %H:%M}",
             r["loaded_by"] or "",
+            str(len(r["quality"] or [])),
         ]
         if history:
             by = r["superseded_by"]
@@ -332,6 +334,16 @@ def releases(
         table.add_row(*cells)
     # Piped into a file or another program: one line per release, however long.
     (out if out.is_terminal else Console(width=250)).print(table)
+    notes = [(r, note) for r in rows for note in r["quality"] or []]
+    if notes:
+        out.print(f"\ndata-quality notes ({len(notes)}): loaded as EPA published them")
+    for r, note in notes:
+        where = r["file_name"] + (f" / {note.get('sheet') or r['sheet']}" if r["sheet"] else "")
+        out.print(
+            f"  #{r['id']} {r['level']} {r['data_year']}, {where}: {note['note']}",
+            markup=False,
+            highlight=False,
+        )
 
 
 @app.command()

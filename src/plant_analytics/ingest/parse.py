@@ -1,10 +1,17 @@
-"""From raw cells to validated records: level and year detection, mapping, keys.
+"""From raw cells to validated records: level and year detection, mapping, row identity.
 
 The rule on bad rows (docs/data-model.md): a problem with the file as a whole (unknown
-level or year, a missing key column, a header code mapped twice) rejects the file. A
-problem with a row (a cell that is not a number, an empty or duplicate key) is reported
-with file, sheet, row, column and reason; by default it rejects the file too, and with
-``on_row_error="skip"`` only that row is rejected and kept, raw, in ``rejected_row``.
+level or year, no column for the level's natural key, a header code mapped twice) rejects
+the file. A problem with a row (a cell that is not a number, an empty natural key) is
+reported with file, sheet, row, column and reason; by default it rejects the file too, and
+with ``on_row_error="skip"`` only that row is rejected and kept, raw, in ``rejected_row``.
+
+Row identity (docs/data-model.md#row-identity): within its release a row is identified by
+the sheet's own sequence number (SEQPLTyy, SEQGENyy, SEQUNTyy) where the sheet has one for
+every row, else by its row number in the file. Natural keys (ORISPL, ORISPL+GENID, a state
+code, ...) are what the API looks rows up by; EPA has published files that list one twice
+(two generators of a plant under one GENID, told apart by prime mover), so a repeated
+natural key is loaded as published and reported as a quality note, never refused.
 """
 
 from __future__ import annotations
@@ -23,24 +30,9 @@ from plant_analytics.egrid.levels import Level, two_digit_year
 from plant_analytics.egrid.values import ValueProblem, parse_cell, raw_for_json
 from plant_analytics.readers.model import InputError, Problem, RawSheet
 
-KEY_COLUMNS: dict[Level, tuple[str, ...]] = {
-    Level.PLANT: ("plant_id_eia",),
-    Level.UNIT: ("plant_id_eia", "unit_id"),
-    Level.GENERATOR: ("generator_id",),
-    Level.STATE: ("state",),
-    Level.BA: ("ba_code",),
-    Level.SUBREGION: ("subregion",),
-    Level.NERC: ("nerc_region",),
-    Level.US: (),
-    Level.GGL: ("region",),
-}
-REGION_KEY: dict[Level, str] = {
-    Level.STATE: "state",
-    Level.BA: "ba_code",
-    Level.SUBREGION: "subregion",
-    Level.NERC: "nerc_region",
-    Level.GGL: "region",
-}
+SEQUENCE_COLUMN = "sequence_number"
+# Quality notes kept per release: a file that repeats thousands of keys says so in one note.
+MAX_QUALITY_NOTES = 100
 
 
 @dataclass
@@ -55,10 +47,14 @@ class Dataset:
     shares: Shares
     source_codes: list[str]
     columns: list[str]
-    records: list[tuple[Any, ...]]  # (record_key, source_row, extra_json, *values of columns)
+    # (record_key, source_row, extra_json, *values of columns); record_key is the row's
+    # identity within the release: "seq:<sequence number>" or "row:<row in the file>".
+    records: list[tuple[Any, ...]]
     unmapped: list[str] = field(default_factory=list)
     descriptions: dict[str, str] = field(default_factory=dict)
     share_codes: dict[str, Shares] = field(default_factory=dict)  # codes ruled unlike ``shares``
+    # What the file holds as EPA published it and we report (docs/data-model.md#quality).
+    quality: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -371,14 +367,17 @@ def parse_sheet(
             if (s := mapping[codes.index(c)]) is not None and s.kind is Kind.SHARE
         }
         columns = [s.column for s in mapping if s is not None and s.column != "data_year"]
-        missing = [c for c in KEY_COLUMNS[resolved_level] if c not in columns]
-        if resolved_level is Level.GENERATOR and "plant_id_eia" not in columns:
-            missing += [c for c in ("state", "plant_name") if c not in columns]
-        if missing:
-            wanted = ", ".join(missing)
+        key_columns = _natural_key_columns(resolved_level, columns)
+        if key_columns is None:
+            info = resolved_level.info
+            wanted = [c for c in info.key_columns if c not in columns]
+            alternative = [c for c in info.name_key_columns if c not in columns]
+            reason = ", ".join(wanted)
+            if info.name_key_columns:
+                reason += f" (or {', '.join(alternative)})"
             raise fail(
-                f"no column for {wanted} (row {header_row} holds the codes); "
-                f"a {resolved_level} sheet needs it to key its rows. Is this an eGRID file?"
+                f"no column for {reason} (row {header_row} holds the codes); "
+                f"a {resolved_level} sheet needs it to identify its rows. Is this an eGRID file?"
             )
         parsers = [
             _parser(s, share_codes.get(code, rule_shares)) if s is not None else None
@@ -387,15 +386,15 @@ def parse_sheet(
         mapped_idx = [i for i, s in enumerate(mapping) if s is not None and s.column != "data_year"]
         extra_idx = [i for i, s in enumerate(mapping) if s is None and codes[i]]
         col_pos = {c: n for n, c in enumerate(columns)}
-        key_codes = list(resolved_level.info.key_codes)
-        if resolved_level is Level.GENERATOR and "plant_id_eia" not in columns:
-            key_codes = [
-                codes[mapping.index(s)]
-                for s in mapping
-                if s is not None and s.column in ("state", "plant_name", "generator_id")
-            ]
+        key_codes = [
+            codes[i]
+            for column in key_columns
+            for i, s in enumerate(mapping)
+            if s is not None and s.column == column
+        ]
         key_code = "+".join(key_codes) or "key"
         key_column = key_codes[0] if key_codes else None
+        key_pos = [col_pos[c] for c in key_columns]
         records: list[tuple[Any, ...]] = []
         record_index: list[int] = []
         fast = _parse_columns(
@@ -406,11 +405,14 @@ def parse_sheet(
             mapped_idx,
             extra_idx,
             codes,
-            resolved_level,
-            col_pos,
+            key_pos,
+            col_pos.get(SEQUENCE_COLUMN),
         )
+        natural_keys: list[str] = []
+        quality: list[dict[str, Any]] = []
         if fast is not None:
-            records, record_index = fast
+            records, record_index, natural_keys, seq_note = fast
+            quality += seq_note
         # The row-wise loop runs when some row has a problem: it finds and reports each one.
         for index in by_year[data_year] if fast is None else ():
             raw = sheet.rows[index]
@@ -425,7 +427,7 @@ def parse_sheet(
                 except ValueProblem as exc:
                     values.append(None)
                     row_problems.append(Problem(file, str(exc), sheet_name, row_number, codes[i]))
-            key = _record_key(resolved_level, values, col_pos)
+            key = _natural_key(values, key_pos)
             if key is None:
                 row_problems.append(
                     Problem(
@@ -445,11 +447,19 @@ def parse_sheet(
                 if raw[i] is not None and raw[i] != ""
             }
             extra = json.dumps(extra_values) if extra_values else None
-            records.append((key, row_number, extra, *values))
+            records.append(("", row_number, extra, *values))
+            natural_keys.append(key or "")  # a row without its key was rejected above
             record_index.append(index)
-        records = _disambiguate(
-            resolved_level, records, record_index, col_pos, reject, file, sheet_name
-        )
+        if fast is None:
+            seq = col_pos.get(SEQUENCE_COLUMN)
+            identities, seq_note = _identities(
+                None if seq is None else [r[3 + seq] for r in records], [r[1] for r in records]
+            )
+            records = [(i, *r[1:]) for i, r in zip(identities, records, strict=True)]
+            quality += seq_note
+        quality = _duplicate_notes(
+            natural_keys, [r[1] for r in records], key_codes, file, sheet_name
+        ) + [{"file": file, "sheet": sheet_name, **note} for note in quality]
         if not records:
             # Every row of this year was rejected: loading "the rest" would wipe the year.
             raise InputError(problems or [Problem(file, "no valid rows", sheet_name)])
@@ -472,6 +482,7 @@ def parse_sheet(
                 unmapped=[codes[i] for i in extra_idx],
                 descriptions=descriptions,
                 share_codes=share_codes,
+                quality=quality,
             )
         )
     if problems and on_row_error != "skip":
@@ -538,9 +549,9 @@ def _parse_columns(
     mapped_idx: list[int],
     extra_idx: list[int],
     codes: list[str],
-    level: Level,
-    col_pos: dict[str, int],
-) -> tuple[list[tuple[Any, ...]], list[int]] | None:
+    key_pos: list[int],
+    seq_pos: int | None,
+) -> tuple[list[tuple[Any, ...]], list[int], list[str], list[dict[str, Any]]] | None:
     """All rows of one year, parsed column by column; None when any row has a problem.
 
     The common case (no bad cell, no missing key) costs one C-level pass per column
@@ -550,7 +561,7 @@ def _parse_columns(
     all_rows = sheet.rows
     rows = all_rows if len(indexes) == len(all_rows) else [all_rows[i] for i in indexes]
     if not rows:
-        return [], []
+        return [], [], [], []
     if any(len(r) < width for r in rows):
         rows = [list(r) + [None] * (width - len(r)) if len(r) < width else r for r in rows]
     columns = list(zip(*rows, strict=False))
@@ -561,7 +572,7 @@ def _parse_columns(
         ]
     except ValueProblem:
         return None
-    keys = _record_keys(level, values, col_pos, len(rows))
+    keys = _natural_keys(values, key_pos, len(rows))
     if None in keys:
         return None
     if sheet.row_numbers is None:
@@ -582,46 +593,41 @@ def _parse_columns(
             extras.append(json.dumps(extra) if extra else None)
     else:
         extras = itertools.repeat(None)
-    return list(zip(keys, numbers, extras, *values, strict=False)), list(indexes)
+    identities, seq_note = _identities(None if seq_pos is None else values[seq_pos], numbers)
+    records = list(zip(identities, numbers, extras, *values, strict=False))
+    return records, list(indexes), keys, seq_note  # type: ignore[return-value]
 
 
-def _record_keys(level: Level, values: list[Any], pos: dict[str, int], n: int) -> list[str | None]:
-    """:func:`_record_key` of every row, column by column."""
+def _natural_key_columns(level: Level, columns: list[str]) -> tuple[str, ...] | None:
+    """The natural key this file's columns give: ``levels.csv``'s key, or its name key
+    (state and plant name) where the file has no ORISPL; None when it has neither."""
+    info = level.info
+    for candidate in (info.key_columns, info.name_key_columns):
+        if candidate and all(c in columns for c in candidate):
+            return candidate
+    if not info.key_columns:
+        return ()
+    return None
 
-    def get(column: str) -> list[str | None]:
-        if column not in pos:
-            return [None] * n
-        cells = values[pos[column]]
-        kinds = set(map(type, cells))
-        if kinds == {int}:
-            return list(map(str, cells))
-        if kinds == {str}:
-            stripped = list(map(str.strip, cells))
-            return list(map(_blank_to_none, stripped, stripped))
-        return list(map(_text_key, cells))
 
-    if level is Level.US:
-        return ["US"] * n
-    if level in REGION_KEY:
-        return get(REGION_KEY[level])
-    plant = get("plant_id_eia")
-    if level is Level.PLANT:
-        return plant
-    if level is Level.UNIT:
-        return [f"{p}/{u}" if p and u else None for p, u in zip(plant, get("unit_id"), strict=True)]
-    out: list[str | None] = []
-    for p, g, s, name in zip(
-        plant, get("generator_id"), get("state"), get("plant_name"), strict=True
-    ):
-        if not g:
-            out.append(None)
-        elif p:
-            out.append(f"{p}/{g}")
-        elif s and name:
-            out.append(f"{s}/{name}/{g}")
-        else:
-            out.append(None)
-    return out
+def _natural_keys(values: list[Any], key_pos: list[int], n: int) -> list[str | None]:
+    """:func:`_natural_key` of every row, column by column."""
+    if not key_pos:
+        return [""] * n
+    parts = [_key_texts(values[p]) for p in key_pos]
+    if len(parts) == 1:
+        return parts[0]
+    return [None if None in row else "/".join(row) for row in zip(*parts, strict=True)]
+
+
+def _key_texts(cells: list[Any] | tuple[Any, ...]) -> list[str | None]:
+    kinds = set(map(type, cells))
+    if kinds == {int}:
+        return list(map(str, cells))
+    if kinds == {str}:
+        stripped = list(map(str.strip, cells))
+        return list(map(_blank_to_none, stripped, stripped))
+    return list(map(_text_key, cells))
 
 
 def _text_key(value: Any) -> str | None:
@@ -635,63 +641,74 @@ def _text_key(value: Any) -> str | None:
     return text or None
 
 
-def _record_key(level: Level, values: list[Any], pos: dict[str, int]) -> str | None:
-    def get(column: str) -> str | None:
-        return _text_key(values[pos[column]]) if column in pos else None
-
-    if level is Level.US:
-        return "US"
-    if level in REGION_KEY:
-        return get(REGION_KEY[level])
-    plant = get("plant_id_eia")
-    if level is Level.PLANT:
-        return plant
-    if level is Level.UNIT:
-        unit = get("unit_id")
-        return f"{plant}/{unit}" if plant and unit else None
-    generator = get("generator_id")
-    if not generator:
+def _natural_key(values: list[Any], key_pos: list[int]) -> str | None:
+    """The row's natural key as text ("3/1" for ORISPL 3, GENID 1); None if a part is blank."""
+    parts = [_text_key(values[p]) for p in key_pos]
+    if None in parts:
         return None
-    if plant:
-        return f"{plant}/{generator}"
-    state, name = get("state"), get("plant_name")
-    if state and name:
-        return f"{state}/{name}/{generator}"
-    return None
+    return "/".join(parts)  # type: ignore[arg-type]
 
 
-def _disambiguate(
-    level: Level,
-    records: list[tuple[Any, ...]],
-    record_index: list[int],
-    pos: dict[str, int],
-    reject: Callable[[int, list[Problem]], None],
-    file: str,
-    sheet: str | None,
-) -> list[tuple[Any, ...]]:
-    """Duplicate keys are errors, except generators keyed by name, told apart by sequence."""
-    counts = Counter(r[0] for r in records)
-    if all(n == 1 for n in counts.values()):
-        return records
-    by_name = level is Level.GENERATOR and "plant_id_eia" not in pos
-    seq = pos.get("sequence_number")
-    out = []
-    for record, index in zip(records, record_index, strict=True):
-        key = record[0]
-        if counts[key] == 1:
-            out.append(record)
-        elif by_name and seq is not None and record[3 + seq] is not None:
-            out.append((f"{key}#{record[3 + seq]}", *record[1:]))
-        else:
-            reject(
-                index,
-                [
-                    Problem(
-                        file,
-                        f"duplicate key {key!r}: another row of this year has it too",
-                        sheet,
-                        record[1],
-                    )
-                ],
-            )
-    return out
+def _identities(
+    sequence: list[Any] | tuple[Any, ...] | None, numbers: list[int]
+) -> tuple[list[str], list[dict[str, Any]]]:
+    """Each row's identity in its release, and a note when the sequence numbers cannot serve.
+
+    ``seq:<n>``, the sheet's own sequence number, when every row has one and no two are
+    alike; otherwise ``row:<n>``, the row's number in the file, unique by construction.
+    """
+    if sequence is not None:
+        if None not in sequence and len(set(sequence)) == len(sequence):
+            return [f"seq:{n}" for n in sequence], []
+        note: dict[str, Any] = {
+            "kind": "sequence_not_unique",
+            "columns": [],
+            "key": None,
+            "rows": [],
+            "note": "the sequence-number column is blank or repeated on some rows; "
+            "rows are identified by their row number in the file",
+        }
+        return [f"row:{n}" for n in numbers], [note]
+    return [f"row:{n}" for n in numbers], []
+
+
+def _duplicate_notes(
+    keys: list[str], numbers: list[int], key_codes: list[str], file: str, sheet: str | None
+) -> list[dict[str, Any]]:
+    """A note for each natural key that several rows share (EPA published it so)."""
+    if not keys or len(set(keys)) == len(keys):
+        return []
+    counts = Counter(keys)
+    rows: dict[str, list[int]] = defaultdict(list)
+    for key, number in zip(keys, numbers, strict=True):
+        if counts[key] > 1 and key:
+            rows[key].append(number)
+    notes = [
+        {
+            "kind": "duplicate_key",
+            "file": file,
+            "sheet": sheet,
+            "columns": key_codes,
+            "key": key,
+            "rows": found,
+            "note": f"{'+'.join(key_codes)} {key!r} is on {len(found)} rows "
+            f"({', '.join(map(str, found))}); each is loaded as published",
+        }
+        for key, found in itertools.islice(rows.items(), MAX_QUALITY_NOTES)
+    ]
+    if len(rows) > MAX_QUALITY_NOTES:
+        notes.append(_more_note(len(rows) - MAX_QUALITY_NOTES, key_codes, file, sheet))
+    return notes
+
+
+def _more_note(more: int, key_codes: list[str], file: str, sheet: str | None) -> dict[str, Any]:
+    return {
+        "kind": "duplicate_key",
+        "file": file,
+        "sheet": sheet,
+        "columns": key_codes,
+        "key": None,
+        "rows": [],
+        "note": f"and {more:,} more {'+'.join(key_codes)} values on several rows, "
+        "each loaded as published",
+    }

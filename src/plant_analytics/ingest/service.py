@@ -102,6 +102,7 @@ class DatasetSummary:
     release_id: int | None
     replaced_release_id: int | None = None
     unmapped: list[str] = field(default_factory=list)
+    quality: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -447,12 +448,15 @@ def _parse(sheet: RawSheet, options: IngestOptions) -> ParseResult:
     )
 
 
-def _note_unmapped(datasets: list[Dataset], result: IngestResult) -> None:
+def _note_datasets(datasets: list[Dataset], result: IngestResult) -> None:
+    """The notes of the summary: unmapped columns, and what the file holds as EPA published
+    it (a natural key on several rows), loaded exactly and reported."""
     for dataset in datasets:
+        where = f"{dataset.file}{' ' + dataset.sheet if dataset.sheet else ''}"
+        result.notes.extend(f"{where}: quality: {q['note']}" for q in dataset.quality)
         if dataset.unmapped:
             result.notes.append(
-                f"{dataset.file}{' ' + dataset.sheet if dataset.sheet else ''}: "
-                f"{len(dataset.unmapped)} column(s) with no canonical name kept verbatim "
+                f"{where}: {len(dataset.unmapped)} column(s) with no canonical name kept verbatim "
                 f"in 'extra': {', '.join(dataset.unmapped[:10])}"
             )
 
@@ -474,7 +478,7 @@ def _gather(
     result.rejected = len(rejected)
     if result.problems and options.on_row_error != "skip":
         raise InputError(result.problems)
-    _note_unmapped(datasets, result)
+    _note_datasets(datasets, result)
     return datasets
 
 
@@ -603,6 +607,7 @@ def _replace_dataset(
                 source_codes=dataset.source_codes,
                 descriptions=dataset.descriptions or None,
                 row_count=len(dataset.records),
+                quality=dataset.quality or None,
                 loaded_at=now(),
                 loaded_by=options.loaded_by,
                 run_id=run_id,
@@ -633,6 +638,7 @@ def _replace_dataset(
         release_id=release_id,
         replaced_release_id=current["id"] if current else None,
         unmapped=dataset.unmapped,
+        quality=dataset.quality,
     )
 
 

@@ -25,6 +25,7 @@ RELEASE_COLUMNS = (
     "share_convention",
     "loaded_at",
     "loaded_by",
+    "quality",
 )
 _current = release.c.superseded_at.is_(None)
 

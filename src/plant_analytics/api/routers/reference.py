@@ -9,7 +9,7 @@ from plant_analytics.api.context import Ctx
 from plant_analytics.api.errors import PROBLEM_RESPONSES
 from plant_analytics.api.formats import EXPORT_RESPONSES, Format, FormatQuery
 from plant_analytics.api.lists import computed_list
-from plant_analytics.api.schemas import MetricEntry, Page, StateRow, YearRow
+from plant_analytics.api.schemas import MetricEntry, Page, QualityNote, StateRow, YearRow
 from plant_analytics.api.services import reference as service
 from plant_analytics.security.deps import RequireUser
 
@@ -27,6 +27,22 @@ async def years(
 ) -> Response:
     return await computed_list(
         request, ctx, format, lambda v: service.years(ctx.engine, v), "years"
+    )
+
+
+@router.get(
+    "/quality",
+    response_model=Page[QualityNote],
+    summary="Data-quality notes of what is loaded",
+    description="What the loaded files hold as EPA published them and is reported rather "
+    "than refused: a natural key (ORISPL+GENID, ...) on several rows, each row loaded; "
+    "sequence numbers that cannot identify rows. One row per note, per current release.",
+)
+async def quality(
+    request: Request, ctx: Ctx, _user: RequireUser, format: FormatQuery = Format.JSON
+) -> Response:
+    return await computed_list(
+        request, ctx, format, lambda v: service.quality(ctx.engine, v), "quality"
     )
 
 

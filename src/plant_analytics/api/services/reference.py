@@ -80,8 +80,38 @@ def years(engine: Engine, version: str) -> dict[str, Any]:
             "sha256": r["sha256"],
             "row_count": r["row_count"],
             "loaded_at": r["loaded_at"],
+            "quality_notes": len(r["quality"] or []),
         }
         for r in current_releases(engine)
+    ]
+    return {
+        "data": rows,
+        "meta": {
+            "count": len(rows),
+            "next_cursor": None,
+            "source": "release",
+            "data_version": version,
+        },
+    }
+
+
+def quality(engine: Engine, version: str) -> dict[str, Any]:
+    """The quality notes of every current release: what EPA published that we report."""
+    rows = [
+        {
+            "level": r["level"],
+            "data_year": r["data_year"],
+            "release_id": r["id"],
+            "file_name": r["file_name"],
+            "sheet": note.get("sheet", r["sheet"]),
+            "kind": note["kind"],
+            "columns": note.get("columns", []),
+            "key": note.get("key"),
+            "rows": note.get("rows", []),
+            "note": note["note"],
+        }
+        for r in current_releases(engine)
+        for note in r["quality"] or []
     ]
     return {
         "data": rows,
