@@ -114,4 +114,6 @@ def edition_codes(edition_id: str) -> tuple[dict[str, str], ...]:
 
 @cache
 def sources() -> dict[str, str]:
-    return {row["key"]: row["reference"] for row in csv.DictReader(_text("sources.csv").splitlines())}
+    return {
+        row["key"]: row["reference"] for row in csv.DictReader(_text("sources.csv").splitlines())
+    }

@@ -20,6 +20,11 @@ class Level(enum.StrEnum):
     NERC = "nerc"
     US = "us"
     GGL = "ggl"
+    # Levels of older editions, stored as their own level (docs/data-drift.md#editions)
+    BOILER = "boiler"
+    PCA = "pca"
+    EGC = "egc"
+    PARENT_COMPANY = "parent_company"
 
     @property
     def info(self) -> LevelInfo:
@@ -32,7 +37,43 @@ class Level(enum.StrEnum):
 
 REGION_LEVELS = frozenset({Level.STATE, Level.BA, Level.SUBREGION, Level.NERC, Level.US})
 
-SHEET_PATTERN = re.compile(r"^(UNT|GEN|PLNT|ST|BA|SRL|NRL|US|GGL)(\d{2})$")
+
+@dataclass(frozen=True)
+class SheetRule:
+    """A sheet-name prefix (the name is the prefix and a two-digit year) and its level."""
+
+    prefix: str
+    level: Level
+    first_year: int | None
+    last_year: int | None
+
+    def applies_to(self, year: int) -> bool:
+        if self.first_year is not None and year < self.first_year:
+            return False
+        return self.last_year is None or year <= self.last_year
+
+
+def _sheet_rules() -> tuple[SheetRule, ...]:
+    text = resources.files("plant_analytics.egrid").joinpath("data/sheets.csv").read_text("utf-8")
+    return tuple(
+        SheetRule(
+            prefix=row["prefix"].strip(),
+            level=Level(row["level"].strip()),
+            first_year=int(row["first_year"]) if row["first_year"].strip() else None,
+            last_year=int(row["last_year"]) if row["last_year"].strip() else None,
+        )
+        for row in csv.DictReader(text.splitlines())
+    )
+
+
+SHEET_RULES = _sheet_rules()
+
+# Any prefix of data/sheets.csv followed by exactly two digits; longest prefix first.
+SHEET_PATTERN = re.compile(
+    "^("
+    + "|".join(re.escape(p) for p in sorted({r.prefix for r in SHEET_RULES}, key=len, reverse=True))
+    + r")(\d{2})$"
+)
 
 
 @dataclass(frozen=True)
@@ -74,13 +115,18 @@ def level_infos() -> dict[Level, LevelInfo]:
 
 
 def level_for_sheet(sheet_name: str) -> tuple[Level, int] | None:
-    """``PLNT22`` -> (plant, 2022); None for sheets that are not eGRID data sheets."""
+    """``PLNT22`` -> (plant, 2022), ``EGRDPLNT96`` -> (plant, 1996), ``BLR09`` -> (boiler,
+    2009); None for sheets that are not eGRID data sheets of their year (``data/sheets.csv``).
+    """
     match = SHEET_PATTERN.match(sheet_name.strip())
     if not match:
         return None
     prefix, yy = match.groups()
-    level = next(info.level for info in level_infos().values() if info.sheet_prefix == prefix)
-    return level, two_digit_year(int(yy))
+    year = two_digit_year(int(yy))
+    for rule in SHEET_RULES:
+        if rule.prefix == prefix and rule.applies_to(year):
+            return rule.level, year
+    return None
 
 
 def two_digit_year(yy: int) -> int:
