@@ -14,6 +14,7 @@ from tests.api.conftest import (
     number,
     read_rows,
 )
+from tests.support.egrid_files import write_csv
 
 
 def test_top_2023_tx_sums_generators_when_no_plant_sheet(
@@ -207,3 +208,38 @@ def test_generators_list(make_client: MakeClient, samples: Path) -> None:
     assert body["data"][0]["plant_name"] == top["PNAME"]
     assert body["data"][0]["plant_id_eia"] is None
     assert client.get("/api/v1/units").json()["data"] == []
+
+
+def test_two_generators_under_one_genid_are_both_served_and_reported(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    """EPA published a GEN sheet where plant 3 lists GENID 1 twice (a steam and a combustion
+    turbine): both rows are served, sums count both, and /quality says so."""
+    codes = ["SEQGEN21", "YEAR", "PSTATABB", "PNAME", "ORISPL", "GENID", "PRMVR", "GENNTAN"]
+    rows = [
+        ["1", "2021", "AL", "Barry", "3", "1", "ST", "20961"],
+        ["2", "2021", "AL", "Barry", "3", "1", "CT", "(11)"],
+        ["3", "2021", "AL", "Barry", "3", "2", "ST", "100.5"],
+    ]
+    client = make_client(write_csv(tmp_path / "gen2021.csv", [codes], rows))
+    generators = client.get("/api/v1/plants/3/generators", params={"year": 2021}).json()["data"]
+    assert sorted((g["generator_id"], g["prime_mover"]) for g in generators) == [
+        ("1", "CT"),
+        ("1", "ST"),
+        ("2", "ST"),
+    ]
+    top = client.get("/api/v1/plants/top", params={"year": 2021}).json()["data"]
+    assert [(p["plant_id_eia"], p["net_generation_mwh"]) for p in top] == [(3, 21050.5)]
+    quality = client.get("/api/v1/quality").json()
+    assert quality["meta"]["count"] == 1
+    (note,) = quality["data"]
+    assert (note["level"], note["data_year"], note["kind"], note["key"], note["rows"]) == (
+        "generator",
+        2021,
+        "duplicate_key",
+        "3/1",
+        [2, 3],  # the file's rows: its header is row 1
+    )
+    assert note["columns"] == ["ORISPL", "GENID"]
+    years = client.get("/api/v1/years").json()["data"]
+    assert [(y["level"], y["quality_notes"]) for y in years] == [("generator", 1)]

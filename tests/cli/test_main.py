@@ -322,7 +322,7 @@ def test_releases_lists_what_is_loaded_and_with_history_what_it_replaced(
     code, stdout, _ = invoke("releases")
     assert code == 0, stdout
     lines = [" ".join(line.split()) for line in stdout.splitlines()]
-    assert lines[0] == "level year release revision file rows sha256 loaded by"
+    assert lines[0] == "level year release revision file rows sha256 loaded by notes"
     assert [line.split()[:5] for line in lines[1:]] == [
         ["state", "2022", "#3", "st2022.csv", "52"],
         ["us", "2022", "#2", "rev2", "us2022_rev2.csv"],
@@ -336,6 +336,28 @@ def test_releases_lists_what_is_loaded_and_with_history_what_it_replaced(
     assert "#2 (" in lines[1]
     assert lines[2].startswith("us 2022 #2 rev2 us2022_rev2.csv 1 ")
     assert lines[2].endswith("current")
+
+
+def test_releases_shows_the_quality_notes_of_a_load(cli_db: Engine, tmp_path: Path) -> None:
+    codes = ["SEQGEN21", "YEAR", "PSTATABB", "PNAME", "ORISPL", "GENID", "PRMVR", "GENNTAN"]
+    rows = [
+        ["1", "2021", "AL", "Barry", "3", "1", "ST", "20961"],
+        ["2", "2021", "AL", "Barry", "3", "1", "CT", "(11)"],
+    ]
+    path = write_csv(tmp_path / "gen2021.csv", [codes], rows)
+    code, stdout, stderr = invoke("ingest", str(path))
+    assert code == 0, stdout + stderr
+    assert "quality: ORISPL+GENID '3/1' is on 2 rows (2, 3)" in " ".join(stdout.split())
+    code, stdout, _ = invoke("releases")
+    assert code == 0, stdout
+    lines = [" ".join(line.split()) for line in stdout.splitlines()]
+    assert lines[1].startswith("generator 2021 #1 gen2021.csv 2 ")
+    assert lines[1].endswith(" 1")
+    assert "data-quality notes (1): loaded as EPA published them" in lines
+    assert (
+        "#1 generator 2021, gen2021.csv: ORISPL+GENID '3/1' is on 2 rows (2, 3); "
+        "each is loaded as published"
+    ) in lines
 
 
 # ---------------------------------------------------------------- export
