@@ -97,7 +97,8 @@ def test_create_show_once_exchange_use_revoke(app: App) -> None:
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == 3600
     claims = jwt.decode(body["access_token"], options={"verify_signature": False})
-    assert claims["sub"] == str(created["user_id"])
+    me = client.get("/auth/me", headers=session).json()
+    assert (me["id"], claims["sub"]) == (created["user_id"], me["subject"])
     assert claims["email"] == "ana@example.com"
     assert claims["role"] == "analyst"
     assert claims["amr"] == ["api_key"]

@@ -28,12 +28,19 @@ def _b64(data: dict[str, Any] | bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def _subject(process: Process) -> str:
+    """The never-reused subject of the one user the ``app`` fixture makes."""
+    users = process.state["auth_service"].list_users()
+    return str(users[0].subject) if users else "no-such-user"
+
+
 def _claims(process: Process, **changes: Any) -> dict[str, Any]:
     now = int(time.time())
     claims = {
         "iss": process.settings.jwt_issuer,
         "aud": process.settings.jwt_audience,
-        "sub": "1",
+        "sub": _subject(process),
+        "gen": 0,
         "email": "ana@example.com",
         "role": "admin",
         "iat": now,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_public_key,
 )
 
+from plant_analytics.security.subjects import DeferredSubjects
 from plant_analytics.security.tokens import StaticKeys, jwk_entry, key_id
 from plant_analytics.settings import Environment, Settings
 
@@ -37,6 +38,9 @@ class KeyStore:
     signing_kid: str
     signing_key: Ed25519PrivateKey
     public_keys: dict[str, Ed25519PublicKey]  # kid -> key, the signing key's included
+    # The account check of this process's local verifiers (security/deps.local_security):
+    # the auth service that signs with these keys attaches its database when it starts.
+    subjects: DeferredSubjects = field(default_factory=DeferredSubjects, compare=False, repr=False)
 
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         return {"keys": [jwk_entry(key) for key in self.public_keys.values()]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,8 @@ def aware(value: dt.datetime | None) -> dt.datetime | None:
 @dataclass(frozen=True)
 class UserRow:
     id: int
+    subject: str  # the JWT sub: a random UUID, never reused
+    token_generation: int  # the JWT gen: tokens of an older generation are refused
     email: str
     full_name: str | None
     password_hash: str
@@ -36,6 +39,8 @@ class UserRow:
     def of(cls, row: sa.Row[Any]) -> UserRow:
         return cls(
             id=row.id,
+            subject=row.subject,
+            token_generation=row.token_generation,
             email=row.email,
             full_name=row.full_name,
             password_hash=row.password_hash,
@@ -68,6 +73,11 @@ def user_by_id(conn: Connection, user_id: int) -> UserRow | None:
     return UserRow.of(row) if row else None
 
 
+def user_by_subject(conn: Connection, subject: str) -> UserRow | None:
+    row = conn.execute(sa.select(app_user).where(app_user.c.subject == subject)).first()
+    return UserRow.of(row) if row else None
+
+
 def list_users(conn: Connection) -> list[UserRow]:
     return [UserRow.of(r) for r in conn.execute(sa.select(app_user).order_by(app_user.c.id))]
 
@@ -93,6 +103,8 @@ def insert_user(
     result = conn.execute(
         sa.insert(app_user)
         .values(
+            subject=str(uuid.uuid4()),
+            token_generation=0,
             email=email,
             password_hash=password_hash,
             role=role,
@@ -111,6 +123,11 @@ def update_user(conn: Connection, user_id: int, now: dt.datetime, **values: Any)
     conn.execute(
         sa.update(app_user).where(app_user.c.id == user_id).values(updated_at=now, **values)
     )
+
+
+def bump_token_generation(conn: Connection, user_id: int, now: dt.datetime) -> None:
+    """Every access token issued to the user so far is refused from now on, everywhere."""
+    update_user(conn, user_id, now, token_generation=app_user.c.token_generation + 1)
 
 
 def delete_user(conn: Connection, user_id: int) -> None:

@@ -86,6 +86,7 @@ def tokens(pair: TokenPair) -> TokenResponse:
 def user_out(user: UserRow) -> UserOut:
     return UserOut(
         id=user.id,
+        subject=user.subject,
         email=user.email,
         full_name=user.full_name,
         role=Role(user.role),
@@ -184,36 +185,52 @@ async def logout(body: RefreshRequest, service: Service) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/me", summary="The current user")
-async def me(principal: RequireUser, service: Service) -> UserOut:
+async def current_user(principal: RequireUser, service: Service) -> UserRow:
+    """The caller's account, found by the token's never-reused subject; 401 once the token
+    is no longer theirs (deleted, disabled, password or role changed)."""
     try:
-        user = await call(service.get_user, int(principal.subject))
-    except Problem:
-        raise unauthorized("this account no longer exists") from None
-    if not user.is_active:
-        raise unauthorized("this account is disabled")
+        return await run_in_threadpool(service.current_user, principal)
+    except AuthError as exc:
+        raise unauthorized(exc.detail) from None
+
+
+CurrentUser = Annotated[UserRow, Depends(current_user)]
+
+
+async def current_admin(_: RequireAdmin, user: CurrentUser) -> UserRow:
+    """An admin by the token and by the account as stored now."""
+    if user.role != Role.ADMIN:
+        raise forbidden("this needs the admin role")
+    return user
+
+
+CurrentAdmin = Annotated[UserRow, Depends(current_admin)]
+
+
+@router.get("/me", summary="The current user")
+async def me(user: CurrentUser) -> UserOut:
     return user_out(user)
 
 
 @router.get("/users", summary="List users (admin)")
-async def list_users(_: RequireAdmin, service: Service) -> UserList:
+async def list_users(_: CurrentAdmin, service: Service) -> UserList:
     return UserList(data=[user_out(u) for u in await call(service.list_users)])
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, summary="Create a user (admin)")
-async def create_user(body: UserCreate, _: RequireAdmin, service: Service) -> UserOut:
+async def create_user(body: UserCreate, _: CurrentAdmin, service: Service) -> UserOut:
     return user_out(
         await call(service.create_user, body.email, body.password, body.role, body.full_name)
     )
 
 
 @router.get("/users/{user_id}", summary="One user (admin)")
-async def get_user(user_id: int, _: RequireAdmin, service: Service) -> UserOut:
+async def get_user(user_id: int, _: CurrentAdmin, service: Service) -> UserOut:
     return user_out(await call(service.get_user, user_id))
 
 
 @router.patch("/users/{user_id}", summary="Change a user's role, password or status (admin)")
-async def update_user(user_id: int, body: UserUpdate, _: RequireAdmin, service: Service) -> UserOut:
+async def update_user(user_id: int, body: UserUpdate, _: CurrentAdmin, service: Service) -> UserOut:
     """Changing the password, role or status also revokes the user's refresh tokens."""
     return user_out(
         await call(
@@ -228,14 +245,14 @@ async def update_user(user_id: int, body: UserUpdate, _: RequireAdmin, service: 
 
 
 @router.post("/users/{user_id}/unlock", summary="Lift a lockout (admin)")
-async def unlock_user(user_id: int, _: RequireAdmin, service: Service) -> UserOut:
+async def unlock_user(user_id: int, _: CurrentAdmin, service: Service) -> UserOut:
     return user_out(await call(service.unlock_user, user_id))
 
 
 @router.delete(
     "/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a user (admin)"
 )
-async def delete_user(user_id: int, _: RequireAdmin, service: Service) -> Response:
+async def delete_user(user_id: int, _: CurrentAdmin, service: Service) -> Response:
     await call(service.delete_user, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -264,6 +281,7 @@ async def exchange_api_key(
 @router.get("/api-keys", summary="List API keys (yours; admins: anyone's)")
 async def list_api_keys(
     principal: RequireUser,
+    caller: CurrentUser,
     service: Service,
     user_id: Annotated[int | None, Query(description="Another user's keys (admin only).")] = None,
     all_users: Annotated[
@@ -272,7 +290,7 @@ async def list_api_keys(
 ) -> ApiKeyList:
     """Revoked and expired keys are listed too (see `status`), newest first. Never the keys
     themselves: those are shown once, when made."""
-    own = int(principal.subject)
+    own = caller.id
     if (all_users or (user_id is not None and user_id != own)) and not principal.is_admin:
         raise forbidden("listing other users' API keys needs the admin role")
     owner = None if all_users else (user_id if user_id is not None else own)
@@ -282,14 +300,12 @@ async def list_api_keys(
 
 @router.post("/api-keys", status_code=status.HTTP_201_CREATED, summary="Create an API key")
 async def create_api_key(
-    body: ApiKeyCreate, principal: RequireLoginSession, service: Service
+    body: ApiKeyCreate, _: RequireLoginSession, caller: CurrentUser, service: Service
 ) -> ApiKeyCreated:
     """A key for scripts, owned by you: exchange it at `POST /auth/token`. The answer holds
     the key (`api_key`) this once; only its hash is kept. Its role is yours or lower. Needs a
     token from a login, not one obtained with an API key."""
-    row, key = await call(
-        service.create_api_key, int(principal.subject), body.name, body.role, body.expires_at
-    )
+    row, key = await call(service.create_api_key, caller.id, body.name, body.role, body.expires_at)
     return ApiKeyCreated(**api_key_out(row).model_dump(), api_key=key)
 
 
@@ -298,10 +314,12 @@ async def create_api_key(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Revoke an API key (yours; admins: anyone's)",
 )
-async def revoke_api_key(key_id: KeyId, principal: RequireUser, service: Service) -> Response:
+async def revoke_api_key(
+    key_id: KeyId, principal: RequireUser, caller: CurrentUser, service: Service
+) -> Response:
     """The key stops working at once for new exchanges; access tokens already obtained with it
     stay valid until they expire (at most an hour). Revoking a revoked key is not an error."""
-    owner = None if principal.is_admin else int(principal.subject)
+    owner = None if principal.is_admin else caller.id
     await call(service.revoke_api_key, key_id, owner)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

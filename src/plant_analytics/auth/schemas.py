@@ -50,6 +50,10 @@ class RefreshRequest(BaseModel):
 
 class UserOut(BaseModel):
     id: int
+    subject: str = Field(
+        description="The user's never-reused identifier: the `sub` of their tokens, the "
+        "`user` of log lines."
+    )
     email: str
     full_name: str | None
     role: Role

@@ -30,7 +30,8 @@ from plant_analytics.auth.api_keys import (
 from plant_analytics.auth.keys import KeyStore, get_keystore
 from plant_analytics.auth.repository import ApiKeyRow, UserRow
 from plant_analytics.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
-from plant_analytics.security.principal import Role
+from plant_analytics.security.principal import Principal, Role
+from plant_analytics.security.subjects import DatabaseSubjects
 from plant_analytics.settings import (
     DEFAULT_ADMIN_PASSWORD,
     Environment,
@@ -185,6 +186,9 @@ class AuthService:
         self.settings = settings
         self.keystore = keystore or get_keystore(settings)
         self.policy = policy or LoginPolicy.from_settings(settings)
+        # This process's local verifiers (targets all and auth) check every token's account
+        # in this database: deleted, disabled or changed users' tokens stop at once.
+        self.keystore.subjects.check = DatabaseSubjects(engine)
         # Failed API-key exchanges per client address (this replica's memory).
         self.key_throttle = FailureThrottle()
 
@@ -268,9 +272,10 @@ class AuthService:
         access = issue_access_token(
             self.keystore,
             self.settings,
-            subject=str(user.id),
+            subject=user.subject,
             email=user.email,
             role=user.role,
+            generation=user.token_generation,
             now=now,
         )
         return TokenPair(access, refresh, self.settings.access_token_ttl_seconds)
@@ -318,6 +323,23 @@ class AuthService:
             user = repo.user_by_id(conn, user_id)
         if user is None:
             raise UserNotFoundError(f"no user with id {user_id}")
+        return user
+
+    def current_user(self, principal: Principal) -> UserRow:
+        """The user a verified token names (by its never-reused subject), while the token is
+        still theirs: refused once they are deleted, disabled, or their token generation moved
+        on (the verifiers check this too; here it holds even without them)."""
+        with self.engine.connect() as conn:
+            user = repo.user_by_subject(conn, principal.subject)
+        if user is None:
+            raise AccountDisabledError("this account no longer exists; log in again")
+        if not user.is_active:
+            raise AccountDisabledError("this account is disabled")
+        if principal.generation != user.token_generation:
+            raise AccountDisabledError(
+                "this token was revoked: the account's password, role or status changed "
+                "since it was issued; log in again"
+            )
         return user
 
     def list_users(self) -> list[UserRow]:
@@ -376,7 +398,10 @@ class AuthService:
             if values:
                 repo.update_user(conn, user_id, now, **values)
             if password is not None or is_active is False or role is not None:
+                # Refresh tokens and, through the generation, access tokens (and those
+                # obtained with the user's API keys) stop at once.
                 repo.revoke_user_tokens(conn, user_id, "admin", now)
+                repo.bump_token_generation(conn, user_id, now)
         return self.get_user(user_id)
 
     def unlock_user(self, user_id: int) -> UserRow:
@@ -513,9 +538,10 @@ class AuthService:
         token = issue_access_token(
             self.keystore,
             self.settings,
-            subject=str(user.id),
+            subject=user.subject,
             email=user.email,
             role=lower_role(row.role, user.role).value,
+            generation=user.token_generation,
             now=now,
             ttl_seconds=ttl,
             api_key_id=row.id,

@@ -23,12 +23,15 @@ def issue_access_token(
     subject: str,
     email: str,
     role: str,
+    generation: int | None = None,
     now: dt.datetime | None = None,
     ttl_seconds: int | None = None,
     api_key_id: str | None = None,
 ) -> str:
-    """An access token; ``api_key_id`` marks one obtained with that API key (``amr``,
-    ``client_id``), and ``ttl_seconds`` shortens it (never past the configured lifetime)."""
+    """An access token; ``subject`` is the user's never-reused UUID and ``generation`` their
+    token generation (``gen``: verifiers refuse older ones); ``api_key_id`` marks one obtained
+    with that API key (``amr``, ``client_id``), and ``ttl_seconds`` shortens it (never past
+    the configured lifetime)."""
     issued = int((now or dt.datetime.now(dt.UTC)).timestamp())
     ttl = settings.access_token_ttl_seconds
     if ttl_seconds is not None:
@@ -44,6 +47,8 @@ def issue_access_token(
         "exp": issued + ttl,
         "jti": uuid.uuid4().hex,
     }
+    if generation is not None:
+        claims["gen"] = generation
     if api_key_id is not None:
         # RFC 8176 authentication method (a custom value) and RFC 9068's client_id: which
         # key obtained the token. Verifiers ignore both; they are for logs and auth itself.

@@ -15,10 +15,17 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, status
+from sqlalchemy.engine import Engine
 
 from plant_analytics.problems import Problem
 from plant_analytics.security.principal import Principal
-from plant_analytics.security.tokens import InvalidTokenError, RemoteJwks, TokenVerifier
+from plant_analytics.security.subjects import DatabaseSubjects, SubjectCheck
+from plant_analytics.security.tokens import (
+    InvalidTokenError,
+    RemoteJwks,
+    TokenCheckUnavailableError,
+    TokenVerifier,
+)
 from plant_analytics.settings import Settings, get_settings
 
 
@@ -29,22 +36,49 @@ class SecurityContext:
     require_gateway_signature: bool = False
 
 
-def local_security(settings: Settings) -> SecurityContext:
-    """Verify with the keys of this process's key store (auth runs in this process)."""
+def database_engine(settings: Settings) -> Engine:
+    """The engine the ``database`` component of a process with these settings uses."""
+    from plant_analytics.db.engine import get_engine, make_engine
+
+    if settings is get_settings():
+        return get_engine()
+    return make_engine(settings.resolved_database_url)
+
+
+def local_security(settings: Settings, engine: Engine | None = None) -> SecurityContext:
+    """Verify with the keys of this process's key store (auth runs in this process).
+
+    Tokens are checked against the accounts (security/subjects.py) in ``engine``; without
+    one, against the database of the auth service started in this process with this key
+    store (``AuthService`` attaches it; targets ``all`` and ``auth``), and not at all in a
+    process that starts none (a benchmark, the API's unit tests)."""
     from plant_analytics.auth.keys import get_keystore
 
-    keys = get_keystore(settings).static_keys()
-    return SecurityContext(TokenVerifier(keys, settings.jwt_issuer, settings.jwt_audience))
+    keystore = get_keystore(settings)
+    subjects: SubjectCheck = DatabaseSubjects(engine) if engine is not None else keystore.subjects
+    verifier = TokenVerifier(
+        keystore.static_keys(), settings.jwt_issuer, settings.jwt_audience, subjects=subjects
+    )
+    return SecurityContext(verifier)
 
 
-def remote_security(settings: Settings, require_gateway_signature: bool) -> SecurityContext:
-    """Verify with the auth service's published JWKS (PA_AUTH_URL), cached."""
+def remote_security(
+    settings: Settings, require_gateway_signature: bool, engine: Engine | None = None
+) -> SecurityContext:
+    """Verify with the auth service's published JWKS (PA_AUTH_URL), cached.
+
+    ``require_gateway_signature``: this is the API alone, which holds the database, so tokens
+    are checked against the accounts there (``engine``, else the database component's). The
+    gateway alone (False) holds no database: it forwards to auth and the API, which check."""
 
     jwks = RemoteJwks(
         settings.auth_url.rstrip("/") + "/.well-known/jwks.json",
         ttl=settings.jwks_cache_seconds,
     )
-    verifier = TokenVerifier(jwks, settings.jwt_issuer, settings.jwt_audience)
+    if engine is None and require_gateway_signature:
+        engine = database_engine(settings)
+    subjects = DatabaseSubjects(engine) if engine is not None else None
+    verifier = TokenVerifier(jwks, settings.jwt_issuer, settings.jwt_audience, subjects=subjects)
     return SecurityContext(verifier, require_gateway_signature=require_gateway_signature)
 
 
@@ -110,6 +144,10 @@ async def require_principal(request: Request) -> Principal:
         )
     try:
         principal = await context.verifier.verify(token)
+    except TokenCheckUnavailableError as exc:
+        raise Problem(
+            status.HTTP_503_SERVICE_UNAVAILABLE, str(exc), headers={"Retry-After": "5"}
+        ) from None
     except InvalidTokenError as exc:
         raise unauthorized(str(exc)) from None
     request.state.principal = principal  # for the request log line

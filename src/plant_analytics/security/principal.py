@@ -14,9 +14,10 @@ class Role(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Principal:
-    subject: str  # the user's id, as a string (JWT "sub")
+    subject: str  # the user's never-reused UUID (JWT "sub", app_user.subject)
     email: str
     role: Role
+    generation: int | None = None  # the user's token generation when issued (JWT "gen")
 
     @property
     def is_admin(self) -> bool:

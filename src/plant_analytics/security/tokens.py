@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from plant_analytics.security.principal import Principal, Role
+from plant_analytics.security.subjects import SubjectCheck, SubjectCheckUnavailableError
 
 ALGORITHM = "EdDSA"
 REQUIRED_CLAIMS = ("exp", "iat", "nbf", "iss", "aud", "sub", "jti")
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 
 class InvalidTokenError(Exception):
     """The token is refused; the message says why, for the 401's detail."""
+
+
+class TokenCheckUnavailableError(InvalidTokenError):
+    """The token's account could not be checked (the database is down): refused for now."""
 
 
 def b64url(data: bytes) -> str:
@@ -140,9 +145,10 @@ class VerifiedTokenCache:
       key withdrawn from the JWKS stops its tokens as soon as the JWKS is refetched, as
       without the cache).
 
-    Only verified tokens are stored; refused ones are checked in full every time. Access
-    tokens are stateless (revocation applies to refresh tokens), so caching changes nothing
-    about what is accepted, only how often Ed25519 runs.
+    Only verified tokens are stored; refused ones are checked in full every time. The
+    verifier's subject check (security/subjects.py: the account still exists, is active and
+    has the token's generation) runs on every use, cached or not: the cache saves Ed25519,
+    never that check.
     """
 
     def __init__(self, max_entries: int = 10_000) -> None:
@@ -177,18 +183,44 @@ class VerifiedTokenCache:
 
 
 class TokenVerifier:
+    """Verifies access tokens: signature, claims, and (with ``subjects``) that the account
+    behind the token is still the one it was issued to, on every use."""
+
     def __init__(
-        self, keys: KeySource, issuer: str, audience: str, *, cache_size: int = 10_000
+        self,
+        keys: KeySource,
+        issuer: str,
+        audience: str,
+        *,
+        cache_size: int = 10_000,
+        subjects: SubjectCheck | None = None,
     ) -> None:
         self.keys = keys
         self.issuer = issuer
         self.audience = audience
         self.cache = VerifiedTokenCache(cache_size) if cache_size > 0 else None
+        self.subjects = subjects
+
+    def _current(self, token: str, principal: Principal) -> Principal:
+        """``principal`` when its account still holds the token; InvalidTokenError otherwise."""
+        subjects = self.subjects
+        if subjects is None:
+            return principal
+        try:
+            reason = subjects.refusal(principal.subject, principal.generation)
+        except SubjectCheckUnavailableError as exc:
+            raise TokenCheckUnavailableError(str(exc)) from None
+        if reason is not None:
+            if self.cache is not None:
+                self.cache.discard(token)
+            raise InvalidTokenError(reason)
+        return principal
 
     def cached(self, token: str) -> Principal | None:
         """The principal of ``token`` when the verified-token cache holds it and its key is
         the one the key source holds without a fetch: ``verify``'s answer, without awaiting
-        anything. None: ask ``verify``."""
+        anything (the subject check is a synchronous lookup). None: ask ``verify``, which
+        refuses a token whose account no longer holds it."""
         cache = self.cache
         if cache is None:
             return None
@@ -196,19 +228,21 @@ class TokenVerifier:
         if hit is None:
             return None
         kid, key, principal = hit
-        return principal if self.keys.known_key(kid) is key else None
+        if self.keys.known_key(kid) is not key:
+            return None
+        try:
+            return self._current(token, principal)
+        except InvalidTokenError:
+            return None
 
     async def verify(self, token: str) -> Principal:
-        principal = self.cached(token)
-        if principal is not None:
-            return principal
         cache = self.cache
         if cache is not None:
             hit = cache.get(token, time.time())
             if hit is not None:
                 kid, key, principal = hit
-                if await self.keys.public_key(kid) is key:
-                    return principal
+                if self.keys.known_key(kid) is key or await self.keys.public_key(kid) is key:
+                    return self._current(token, principal)
                 cache.discard(token)  # its key was withdrawn or replaced: check in full
         claims, kid, key = await self._verified(token)
         try:
@@ -218,7 +252,15 @@ class TokenVerifier:
         email = claims.get("email")
         if not isinstance(email, str):
             raise InvalidTokenError("the token carries no email")
-        principal = Principal(subject=str(claims["sub"]), email=email, role=role)
+        generation = claims.get("gen")
+        if generation is not None and (
+            not isinstance(generation, int) or isinstance(generation, bool) or generation < 0
+        ):
+            raise InvalidTokenError("the token's generation (gen) is not a whole number")
+        principal = Principal(
+            subject=str(claims["sub"]), email=email, role=role, generation=generation
+        )
+        self._current(token, principal)
         exp = claims.get("exp")
         if cache is not None and isinstance(exp, int | float) and not isinstance(exp, bool):
             cache.put(token, float(exp), kid, key, principal)
