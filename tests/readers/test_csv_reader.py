@@ -145,12 +145,13 @@ def test_workbook_renamed_csv(tmp_path: Path) -> None:
     assert ".xlsx" in _problem(exc)
 
 
-def test_legacy_xls_renamed_csv(tmp_path: Path) -> None:
+def test_legacy_xls_renamed_csv_is_read_as_a_workbook(tmp_path: Path) -> None:
+    """Content decides: an OLE2 container is a legacy .xls, whatever its name."""
     path = tmp_path / "egrid2016_data.csv"
     path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
     with pytest.raises(InputError) as exc:
         read_file(path)
-    assert "save it as .xlsx" in _problem(exc)
+    assert "not a readable .xls workbook (truncated or corrupt?)" in _problem(exc)
 
 
 def test_not_egrid_columns(tmp_path: Path) -> None:

@@ -7,9 +7,8 @@ import io
 import itertools
 from pathlib import Path
 
-from plant_analytics.egrid.catalog import known_share
 from plant_analytics.egrid.conventions import csv_profile
-from plant_analytics.readers.headers import locate_header
+from plant_analytics.readers.headers import HEADER_SEARCH_ROWS, find_header, header_score
 from plant_analytics.readers.model import InputError, Problem, RawSheet
 
 SNIFF_BYTES = 65536
@@ -42,9 +41,13 @@ def _decode(data: bytes, name: str) -> tuple[str, list[str]]:
 
 
 def read_csv(path: Path, display_name: str | None = None) -> RawSheet:
-    name = display_name or path.name
+    return read_csv_bytes(path.read_bytes(), display_name or path.name)
+
+
+def read_csv_bytes(data: bytes, name: str) -> RawSheet:
+    """A CSV extract held in memory (a member of a zip archive, say), named ``name``."""
     try:
-        text, notes = _decode(path.read_bytes(), name)
+        text, notes = _decode(data, name)
     except UnicodeDecodeError:
         raise InputError(
             [Problem(file=name, reason="not text in UTF-8 or Windows-1252: not a CSV file")]
@@ -74,9 +77,11 @@ def read_csv(path: Path, display_name: str | None = None) -> RawSheet:
     if not kept:
         raise InputError([Problem(file=name, reason="the file has no rows")])
     rows = [r for _, r in kept]
-    header_index = locate_header(rows, name, None)
-    codes = rows[header_index]
-    descriptions = rows[0] if header_index == 1 else None
+    header = find_header(rows, name, None, row_numbers=[n for n, _ in kept])
+    header_index = header.index
+    codes = header.codes
+    descriptions = header.descriptions
+    notes.extend(header.notes)
     data_rows = rows[header_index + 1 :]
     row_numbers = [n for n, _ in kept[header_index + 1 :]]
     width = len(codes)
@@ -99,26 +104,27 @@ def read_csv(path: Path, display_name: str | None = None) -> RawSheet:
         descriptions=descriptions,
         rows=data_rows,
         first_data_row=row_numbers[0] if row_numbers else header_index + 2,
-        profile=csv_profile(rows[0]),
+        profile=csv_profile(rows[header.first_index]),
         row_numbers=row_numbers,
         notes=notes,
     )
 
 
 def _separator(text: str) -> str:
-    """The field separator whose split of the first two records finds the most eGRID codes.
+    """The field separator whose split of the first records finds the most eGRID codes.
 
-    Decided by the header, never by the values: the codes row (row 1 or 2) splits into
-    codes such as ORISPL, PLNGENAN with the right separator only. Comma wins a tie.
+    Decided by the header, never by the values: the codes row (row 2 in EPA's layout, lower
+    below banner rows) splits into codes such as ORISPL, PLNGENAN (or their descriptions,
+    in a header of descriptions only) with the right separator only. Comma wins a tie.
     """
     head = text[:SNIFF_BYTES]
     scores: dict[str, float] = {}
     for separator in SEPARATORS:
         try:
             first = itertools.islice(
-                csv.reader(io.StringIO(head, newline=""), delimiter=separator), 2
+                csv.reader(io.StringIO(head, newline=""), delimiter=separator), HEADER_SEARCH_ROWS
             )
-            scores[separator] = max((known_share(row) for row in first), default=0.0)
+            scores[separator] = max((header_score(row) for row in first), default=0.0)
         except csv.Error:
             scores[separator] = 0.0
     return max(SEPARATORS, key=lambda sep: scores[sep])  # the first of equals: comma

@@ -1,10 +1,16 @@
-"""Which files of a folder are eGRID files to load: workbooks and CSV extracts, by name."""
+"""Which files of a folder are eGRID files to load: workbooks and CSV extracts, by name.
+
+A zip archive of a release's files is read when named (see ``readers.archive``), but not
+picked from a folder: a folder of downloads often holds both the archive and what it
+unpacked to, and would load each release twice.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+WORKBOOK_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls"})
+ARCHIVE_SUFFIXES = frozenset({".zip"})
 TEXT_SUFFIXES = frozenset({".csv", ".txt"})
 LOADABLE_SUFFIXES = WORKBOOK_SUFFIXES | TEXT_SUFFIXES
 

@@ -1,51 +1,93 @@
-"""eGRID workbooks: every data sheet it knows, read with python-calamine (Rust)."""
+"""eGRID workbooks: every data sheet it knows, read with python-calamine (Rust).
+
+Office Open XML workbooks (.xlsx, .xlsm) and legacy Excel 97-2003 workbooks (.xls, BIFF8
+in an OLE2 container) are read the same way; a zip archive of a release's files is read
+member by member (:mod:`plant_analytics.readers.archive`).
+"""
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, BinaryIO
 
 import python_calamine
 
 from plant_analytics.egrid.levels import Level, level_for_sheet
-from plant_analytics.readers.files import TEXT_SUFFIXES, WORKBOOK_SUFFIXES
-from plant_analytics.readers.headers import as_text, locate_header
+from plant_analytics.readers.files import ARCHIVE_SUFFIXES, TEXT_SUFFIXES, WORKBOOK_SUFFIXES
+from plant_analytics.readers.headers import HEADER_SEARCH_ROWS, NotEgridError, find_header
 from plant_analytics.readers.model import InputError, Problem, RawSheet
+from plant_analytics.readers.ole import CompoundFileError, inspect_compound_file
 
 MAX_UNCOMPRESSED_BYTES = 1 << 30  # an eGRID workbook unpacks to about 100-200 MB
 MAX_COMPRESSION_RATIO = 200
+MAX_XLS_BYTES = 1 << 28  # a legacy .xls holds at most 65,536 rows a sheet: tens of MB
 UNREADABLE = "not a readable xlsx workbook (truncated or corrupt?)"
+UNREADABLE_XLS = "not a readable .xls workbook (truncated or corrupt?)"
+UNREADABLE_ARCHIVE = "not a readable zip archive (truncated or corrupt?)"
+ENCRYPTED = (
+    "a password-protected (encrypted) workbook: open it in Excel and save it again "
+    "without a password to open"
+)
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls (and encrypted .xlsx) containers
+ZIP_MAGIC = b"PK\x03\x04"
+WORKBOOK_PART = "xl/workbook.xml"  # what tells an xlsx from a zip archive of files
 MAX_READ_THREADS = 4  # sheets read at once (at most one per core)
 # calamine's zip reader refuses a part that unpacks to more than its declared size.
 LYING_SIZE = "larger than its declared uncompressed size"
+Source = Path | IO[bytes]
 
 
-def check_zip_container(path: Path, name: str) -> None:
-    """Refuse truncated archives and zip bombs before any cell is decompressed."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError([Problem(file=name, reason=f"{UNREADABLE}: {exc}")]) from None
+def check_zip_sizes(infos: list[zipfile.ZipInfo], name: str, what: str = "workbook") -> None:
+    """Refuse a zip bomb from its central directory, before anything is decompressed:
+    too much in all, or too much for what is packed (in all, or in one large member)."""
     total = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos) or 1
-    if total > MAX_UNCOMPRESSED_BYTES or total / packed > MAX_COMPRESSION_RATIO:
+    worst = max(
+        (i for i in infos if i.file_size > 1 << 20),
+        key=lambda i: i.file_size / (i.compress_size or 1),
+        default=None,
+    )
+    member_ratio = worst.file_size / (worst.compress_size or 1) if worst else 0.0
+    if (
+        total > MAX_UNCOMPRESSED_BYTES
+        or total / packed > MAX_COMPRESSION_RATIO
+        or member_ratio > MAX_COMPRESSION_RATIO
+    ):
+        ratio = max(total / packed, member_ratio)
         raise InputError(
             [
                 Problem(
                     file=name,
-                    reason=f"refused: the workbook would unpack to {total:,} bytes "
-                    f"({total / packed:.0f}x its size); eGRID workbooks do not (zip bomb?)",
+                    reason=f"refused: the {what} would unpack to {total:,} bytes "
+                    f"({ratio:.0f}x its size); eGRID {what}s do not (zip bomb?)",
                 )
             ]
         )
-    if "xl/workbook.xml" not in {i.filename for i in infos}:
+
+
+def zip_infos(source: Source, name: str, unreadable: str = UNREADABLE) -> list[zipfile.ZipInfo]:
+    try:
+        with zipfile.ZipFile(source) as archive:
+            return archive.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise InputError([Problem(file=name, reason=f"{unreadable}: {exc}")]) from None
+
+
+def is_xlsx_container(infos: list[zipfile.ZipInfo]) -> bool:
+    return any(i.filename == WORKBOOK_PART for i in infos)
+
+
+def check_zip_container(path: Source, name: str) -> None:
+    """Refuse truncated archives and zip bombs before any cell is decompressed."""
+    infos = zip_infos(path, name)
+    check_zip_sizes(infos, name)
+    if not is_xlsx_container(infos):
         raise InputError(
             [
                 Problem(
@@ -76,8 +118,17 @@ class WorkbookReading:
     sheets it reads. A sheet's read problem is raised by :meth:`sheet` for that sheet.
     """
 
-    def __init__(self, path: Path, name: str, workbook: Any) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        name: str,
+        workbook: Any,
+        *,
+        opener: Callable[[], Any] | None = None,
+        max_threads: int = MAX_READ_THREADS,
+    ) -> None:
         self.path, self.name = path, name
+        self._opener = opener or (lambda: python_calamine.CalamineWorkbook.from_path(str(path)))
         self.notes: list[str] = []
         self.hints: dict[str, tuple[Level, int]] = {}
         for sheet_name in workbook.sheet_names:
@@ -87,19 +138,20 @@ class WorkbookReading:
             else:
                 self.hints[sheet_name] = located
         if not self.hints:
-            raise InputError(
+            raise NotEgridError(
                 [
                     Problem(
                         file=name,
                         reason="no eGRID data sheet in the workbook (expected sheets named like "
                         f"PLNT22, GEN23, ST22); found: {', '.join(workbook.sheet_names)}",
                     )
-                ]
+                ],
+                summary="no eGRID data sheet in the workbook",
             )
         self.names = list(self.hints)  # the data sheets, in workbook order
         self._handles = [workbook]  # idle handles; a worker takes one or opens its own
         self._lock = threading.Lock()
-        workers = min(len(self.names), os.cpu_count() or 1, MAX_READ_THREADS)
+        workers = min(len(self.names), os.cpu_count() or 1, max_threads)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xlsx-read")
         self._futures: dict[str, Future[RawSheet]] = {
             n: self._pool.submit(self._read, n) for n in self.names
@@ -109,7 +161,7 @@ class WorkbookReading:
         with self._lock:
             workbook = self._handles.pop() if self._handles else None
         if workbook is None:
-            workbook = python_calamine.CalamineWorkbook.from_path(str(self.path))
+            workbook = self._opener()
         try:
             return workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
         finally:
@@ -132,7 +184,12 @@ class WorkbookReading:
         rows = _trim(cells)
         if not rows:
             raise InputError([Problem(file=name, sheet=sheet_name, reason="the sheet is empty")])
-        header_index = locate_header(rows, name, sheet_name)
+        header = find_header(rows[:HEADER_SEARCH_ROWS], name, sheet_name, level=level, year=year)
+        header_index = header.index
+        notes = list(header.notes)
+        if header.first_index > 0:
+            above = "row 1" if header.first_index == 1 else f"rows 1-{header.first_index}"
+            notes.append(f"{above} above the header passed over (titles, notes or blank rows)")
         # Blank rows inside the data are passed over, as in CSV files; rows keep their
         # Excel numbers so that a problem names the row a user sees.
         data = [
@@ -143,14 +200,15 @@ class WorkbookReading:
         return RawSheet(
             file=name,
             sheet=sheet_name,
-            codes=[as_text(c) for c in rows[header_index]],
-            descriptions=[as_text(c) for c in rows[0]] if header_index == 1 else None,
+            codes=header.codes,
+            descriptions=header.descriptions,
             rows=[row for _, row in data],
             first_data_row=header_index + 2,
             profile="workbook",
             year_hint=year,
             level_hint=level.value,
             row_numbers=[number for number, _ in data],
+            notes=notes,
         )
 
     def sheet(self, sheet_name: str) -> RawSheet:
@@ -164,8 +222,12 @@ class WorkbookReading:
             yield index[future]
 
     def all(self) -> tuple[list[RawSheet], list[str]]:
-        """Every data sheet in workbook order, and the notes; the first problem in order."""
-        return [self.sheet(n) for n in self.names], list(self.notes)
+        """Every data sheet in workbook order, and the notes (the workbook's, then each
+        sheet's, such as how its header was read); the first problem in order."""
+        sheets = [self.sheet(n) for n in self.names]
+        notes = list(self.notes)
+        notes += [f"sheet {s.sheet}: {note}" for s in sheets for note in s.notes]
+        return sheets, notes
 
     def close(self) -> None:
         """Stop reading (a sheet being read finishes first) and free the threads."""
@@ -189,6 +251,90 @@ def open_xlsx(path: Path, display_name: str | None = None) -> WorkbookReading:
     return WorkbookReading(path, name, workbook)
 
 
+def open_xlsx_bytes(data: bytes, name: str) -> WorkbookReading:
+    """An xlsx held in memory (a member of a zip archive), checked as a file is."""
+    check_zip_container(io.BytesIO(data), name)
+
+    def opener() -> Any:
+        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+
+    try:
+        workbook = opener()
+    except Exception as exc:
+        raise InputError([Problem(file=name, reason=f"{UNREADABLE}: {exc}")]) from None
+    return WorkbookReading(None, name, workbook, opener=opener)
+
+
+def _check_ole2(handle: BinaryIO, size: int, name: str) -> None:
+    """Refuse what python-calamine cannot read in an OLE2 container, saying why."""
+    if size > MAX_XLS_BYTES:
+        raise InputError(
+            [
+                Problem(
+                    file=name,
+                    reason=f"refused: {size:,} bytes, more than a legacy .xls workbook holds "
+                    f"(at most {MAX_XLS_BYTES:,} read)",
+                )
+            ]
+        )
+    try:
+        container = inspect_compound_file(handle, size)
+    except CompoundFileError as exc:
+        raise InputError([Problem(file=name, reason=f"{UNREADABLE_XLS}: {exc}")]) from None
+    if container.is_encrypted_ooxml or container.is_encrypted_xls:
+        raise InputError([Problem(file=name, reason=ENCRYPTED)])
+    if not container.workbook_stream:
+        kinds = ", ".join(sorted(container.streams)[:6]) or "none"
+        raise InputError(
+            [
+                Problem(
+                    file=name,
+                    reason="an OLE2 (Office 97-2003) file but not an Excel workbook: it has "
+                    f"no Workbook stream (streams: {kinds}); a Word or PowerPoint file?",
+                )
+            ]
+        )
+
+
+def _open_ole2(load: Callable[[], Any], name: str) -> Any:
+    try:
+        return load()
+    except python_calamine.PasswordError:
+        raise InputError([Problem(file=name, reason=ENCRYPTED)]) from None
+    except Exception as exc:  # calamine raises several error types for damaged files
+        raise InputError([Problem(file=name, reason=f"{UNREADABLE_XLS}: {exc}")]) from None
+
+
+def open_xls(path: Path, display_name: str | None = None) -> WorkbookReading:
+    """A legacy Excel 97-2003 workbook (.xls): checked, then read as an xlsx is.
+
+    python-calamine parses every sheet of an .xls when it opens it, so one handle serves
+    every sheet (one reading thread, no second parse of the file).
+    """
+    name = display_name or path.name
+    size = path.stat().st_size
+    with path.open("rb") as handle:
+        _check_ole2(handle, size, name)
+
+    def load() -> Any:
+        with path.open("rb") as handle:
+            return python_calamine.CalamineWorkbook.from_filelike(handle)
+
+    workbook = _open_ole2(load, name)
+    return WorkbookReading(path, name, workbook, opener=load, max_threads=1)
+
+
+def open_xls_bytes(data: bytes, name: str) -> WorkbookReading:
+    """An .xls held in memory (a member of a zip archive), checked as a file is."""
+    _check_ole2(io.BytesIO(data), len(data), name)
+
+    def load() -> Any:
+        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+
+    workbook = _open_ole2(load, name)
+    return WorkbookReading(None, name, workbook, opener=load, max_threads=1)
+
+
 def read_xlsx(path: Path, display_name: str | None = None) -> tuple[list[RawSheet], list[str]]:
     """The eGRID sheets of a workbook, and notes on the sheets passed over."""
     with open_xlsx(path, display_name) as reading:
@@ -208,7 +354,13 @@ def open_file(
     path: Path, display_name: str | None = None
 ) -> WorkbookReading | tuple[list[RawSheet], list[str]]:
     """:func:`read_file`, except that a workbook comes back as a :class:`WorkbookReading`
-    whose sheets are still being read (the caller closes it); anything else is read."""
+    whose sheets are still being read (the caller closes it); anything else is read.
+
+    What a file is, is told by its content: an OLE2 container is a legacy .xls workbook,
+    a zip with ``xl/workbook.xml`` an xlsx workbook, any other zip an archive of a
+    release's files (read member by member); the rest is CSV text.
+    """
+    from plant_analytics.readers.archive import read_archive
     from plant_analytics.readers.csv_reader import read_csv
 
     name = display_name or path.name
@@ -216,21 +368,20 @@ def open_file(
         magic = handle.read(4)
     suffix = path.suffix.lower()
     if magic == OLE2_MAGIC:
-        raise InputError(
-            [
-                Problem(
-                    file=name,
-                    reason="a legacy Excel .xls (or password-protected) workbook: open it in "
-                    "Excel and save it as .xlsx, without a password",
-                )
-            ]
+        return open_xls(path, name)
+    if magic == ZIP_MAGIC and suffix not in TEXT_SUFFIXES:
+        unreadable = UNREADABLE_ARCHIVE if suffix in ARCHIVE_SUFFIXES else UNREADABLE
+        infos = zip_infos(path, name, unreadable)
+        if is_xlsx_container(infos) or suffix in {".xlsx", ".xlsm"}:
+            return open_xlsx(path, name)  # an xlsx without xl/workbook.xml is refused there
+        return read_archive(path, name)
+    if suffix in WORKBOOK_SUFFIXES or suffix in ARCHIVE_SUFFIXES:
+        kind = "a zip archive" if suffix in ARCHIVE_SUFFIXES else "an Excel workbook"
+        reason = (
+            "the file is empty"
+            if not magic
+            else f"not {kind} (no zip header, nor the OLE2 header of a legacy .xls)"
         )
-    if suffix in WORKBOOK_SUFFIXES or (magic == b"PK\x03\x04" and suffix not in TEXT_SUFFIXES):
-        if magic != b"PK\x03\x04":
-            reason = "the file is empty" if not magic else "not an xlsx workbook (no zip header)"
-            raise InputError([Problem(file=name, reason=reason)])
-        return open_xlsx(path, name)
-    if suffix in TEXT_SUFFIXES or not suffix or magic != b"PK\x03\x04":
-        sheet = read_csv(path, name)
-        return [sheet], sheet.notes
-    raise InputError([Problem(file=name, reason=f"unsupported file type {suffix!r}")])
+        raise InputError([Problem(file=name, reason=reason)])
+    sheet = read_csv(path, name)
+    return [sheet], sheet.notes
