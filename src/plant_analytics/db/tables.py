@@ -114,6 +114,7 @@ INDEXED: dict[Level, tuple[str, ...]] = {
     ),
     Level.GENERATOR: ("state", "plant_id_eia", "net_generation_mwh"),
     Level.UNIT: ("state", "plant_id_eia"),
+    Level.BOILER: ("plant_id_eia",),
 }
 
 
