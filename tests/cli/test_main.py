@@ -232,7 +232,7 @@ def test_ingest_a_folder_without_egrid_files_is_a_usage_error(
     (tmp_path / "empty" / "sub" / "st2022.csv").write_text("YEAR\n")
     code, _, stderr = invoke("ingest", str(tmp_path / "empty"))
     assert code == 2
-    assert "holds no eGRID file (.csv, .txt, .xlsm, .xlsx); sub-folders are not searched" in (
+    assert "holds no eGRID file (.csv, .txt, .xls, .xlsm, .xlsx); sub-folders are not searched" in (
         " ".join(stderr.replace("│", " ").split())
     )
 

@@ -20,6 +20,8 @@ from plant_analytics.problems import install_problem_handlers
 from plant_analytics.security.deps import require_principal
 from plant_analytics.security.principal import Principal, Role
 from tests.pipeline.support import count_rows, make_settings
+from tests.support.archives import write_zip
+from tests.support.legacy_xls import write_xls
 
 ADMIN = Principal(subject="1", email="admin@plantanalytics.com", role=Role.ADMIN)
 VIEWER = Principal(subject="2", email="viewer@plantanalytics.com", role=Role.VIEWER)
@@ -175,6 +177,39 @@ def test_path_traversal_names_are_refused(client: Client, name: str, tmp_path: P
     assert response.status_code == 400, response.text
     assert "path" in response.json()["detail"]
     assert files_under(tmp_path) == before
+    assert files_under(client.data_dir) == set()
+
+
+def test_a_zip_of_a_release_and_a_legacy_xls_upload_and_load(
+    client: Client, samples: Path, engine: Engine, tmp_path: Path
+) -> None:
+    members = {
+        "egrid/us2022.csv": (samples / "us2022.csv").read_bytes(),
+        "egrid/st2022.csv": (samples / "st2022.csv").read_bytes(),
+    }
+    archive = write_zip(tmp_path / "egrid2022.zip", members)
+    xls = write_xls(
+        tmp_path / "eGRID2009_data.xls",
+        {"PLNT09": [["ORISPL", "PSTATABB", "PNAME", "PLNGENAN"], [3, "AL", "Barry", 1.5]]},
+    )
+    for path, kind in ((archive, "zip"), (xls, "xls")):
+        response = client.upload(path.name, path.read_bytes())
+        assert response.status_code == 202, response.text
+        outcome = process_job(client.pipeline, Job(response.json()["id"]))
+        run = client.http.get(f"{URL}/{response.json()['id']}").json()
+        assert run["status"] == "succeeded", (kind, run["message"], outcome)
+    assert count_rows(engine, "us", 2022) == 1
+    assert count_rows(engine, "state", 2022) == 52
+    assert count_rows(engine, "plant", 2009) == 1
+
+
+def test_a_zip_bomb_archive_is_refused_at_upload(client: Client) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("egrid/plnt.csv", b"\0" * (50 * 1024 * 1024))
+    response = client.upload("egrid.zip", buffer.getvalue())
+    assert response.status_code == 422
+    assert "zip bomb" in response.json()["detail"]
     assert files_under(client.data_dir) == set()
 
 

@@ -139,9 +139,9 @@ def ingest(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            help="eGRID workbooks (.xlsx) or CSV extracts, or folders of them: a folder "
-            "stands for its .xlsx, .xlsm, .csv and .txt files, sorted by name (sub-folders "
-            "are not searched).",
+            help="eGRID workbooks (.xlsx, legacy .xls), zip archives of a release's files, "
+            "or CSV extracts, or folders of them: a folder stands for its .xlsx, .xlsm, .xls, "
+            ".csv and .txt files, sorted by name (sub-folders and zips are not searched).",
             metavar="PATH",
             exists=True,
             readable=True,

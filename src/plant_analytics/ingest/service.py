@@ -489,13 +489,22 @@ def _raise_if_error(outcome: ParseResult | InputError) -> ParseResult:
 
 
 def _refuse_duplicate_datasets(datasets: list[Dataset], name: str) -> None:
-    """Two sheets with the same level and year would replace each other's rows."""
-    seen: dict[tuple[Level, int], str | None] = {}
+    """Two sheets (or two files of one archive) with the same level and year would replace
+    each other's rows."""
+    seen: dict[tuple[Level, int], Dataset] = {}
     for d in datasets:
-        other = seen.setdefault((d.level, d.year), d.sheet)
-        if other != d.sheet:
-            reason = f"sheets {other} and {d.sheet} both hold {d.level} data for {d.year}; keep one"
+        other = seen.setdefault((d.level, d.year), d)
+        if (other.file, other.sheet) != (d.file, d.sheet):
+            first, second = (
+                (other.sheet, d.sheet) if other.file == d.file else (_where(other), _where(d))
+            )
+            kind = "sheets" if other.file == d.file else "files"
+            reason = f"{kind} {first} and {second} both hold {d.level} data for {d.year}; keep one"
             raise InputError([Problem(file=name, sheet=d.sheet, reason=reason)])
+
+
+def _where(dataset: Dataset) -> str:
+    return dataset.file + (f" (sheet {dataset.sheet})" if dataset.sheet else "")
 
 
 def _sheets_of_level(sheets: list[RawSheet], level: Level | None, name: str) -> list[RawSheet]:

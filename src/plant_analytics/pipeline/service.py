@@ -120,13 +120,20 @@ class Pipeline:
 
 
 def sniff(path: Path, name: str) -> str:
-    """What the file is, by content: ``xlsx`` or ``csv``; refuses anything else.
+    """What the file is, by content: ``xlsx``, ``xls``, ``zip`` (an archive of a release's
+    files) or ``csv``; refuses anything else.
 
-    A workbook's zip directory is checked (size, compression ratio, xl/workbook.xml)
-    without decompressing anything, so that a zip bomb is refused at the door.
+    A zip's directory is checked (size, compression ratio) without decompressing anything,
+    so that a zip bomb is refused at the door; the worker's reader checks the rest.
     """
     from plant_analytics.readers.model import InputError
-    from plant_analytics.readers.xlsx_reader import check_zip_container
+    from plant_analytics.readers.xlsx_reader import (
+        OLE2_MAGIC,
+        UNREADABLE_ARCHIVE,
+        check_zip_sizes,
+        is_xlsx_container,
+        zip_infos,
+    )
 
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
@@ -134,17 +141,21 @@ def sniff(path: Path, name: str) -> str:
         raise UploadRejectedError(422, "empty file", f"{name} is empty: nothing to load")
     if head.startswith(b"PK\x03\x04"):
         try:
-            check_zip_container(path, name)
+            infos = zip_infos(path, name, UNREADABLE_ARCHIVE)
+            kind = "xlsx" if is_xlsx_container(infos) else "zip"
+            check_zip_sizes(infos, name, "workbook" if kind == "xlsx" else "archive")
         except InputError as exc:
             reason = exc.problems[0].reason if exc.problems else str(exc)
             raise UploadRejectedError(422, "unacceptable workbook", f"{name}: {reason}") from None
-        return "xlsx"
+        return kind
+    if head.startswith(OLE2_MAGIC):
+        return "xls"  # a legacy workbook: the worker's reader checks its container
     if b"\x00" in head:
         raise UploadRejectedError(
             415,
             "unsupported file type",
-            f"{name} is binary but not an xlsx workbook: send an eGRID workbook (.xlsx) "
-            "or a CSV extract",
+            f"{name} is binary but not a workbook: send an eGRID workbook (.xlsx, .xls), "
+            "a zip of a release's files, or a CSV extract",
         )
     text = head if len(head) < SNIFF_BYTES else head[:-4]  # a character may straddle the cut
     for encoding in ("utf-8", "cp1252"):

@@ -28,6 +28,13 @@ from plant_analytics.infra.storage.base import (
     sanitize_name,
 )
 
+CONTENT_TYPES = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "xls": "application/vnd.ms-excel",
+    "zip": "application/zip",
+}
+
 
 class S3Store(SpoolingStore):
     def __init__(
@@ -88,9 +95,7 @@ class S3Store(SpoolingStore):
                 self._object_key(key),
                 ExtraArgs={
                     "Metadata": {"original-name": name, "kind": kind, "sha256": spooled.sha256},
-                    "ContentType": "text/csv"
-                    if kind == "csv"
-                    else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    "ContentType": CONTENT_TYPES.get(kind, "application/octet-stream"),
                 },
             )
             return StoredObject(key, spooled.sha256, spooled.size, name, kind)
