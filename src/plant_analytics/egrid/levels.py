@@ -25,6 +25,8 @@ class Level(enum.StrEnum):
     PCA = "pca"
     EGC = "egc"
     PARENT_COMPANY = "parent_company"
+    # A lookup published beside eGRID: EPA Power Profiler's ZIP -> utility -> subregion table
+    LOCATION = "location"
 
     @property
     def info(self) -> LevelInfo:
@@ -127,6 +129,39 @@ def level_for_sheet(sheet_name: str) -> tuple[Level, int] | None:
         if rule.prefix == prefix and rule.applies_to(year):
             return rule.level, year
     return None
+
+
+# A sheet named like an eGRID data sheet of a year ("XYZ05", "EGRDABC96") whose name no
+# rule of data/sheets.csv knows: its level is told by its columns (ingest/parse.py).
+_YEARED_SHEET = re.compile(r"^([A-Za-z][A-Za-z_]*?)(\d{2})$")
+
+
+@cache
+def _other_sheets() -> dict[str, str]:
+    text = resources.files("plant_analytics.egrid").joinpath("data/other_sheets.csv")
+    rows = csv.DictReader(text.read_text("utf-8").splitlines())
+    return {row["prefix"].strip().upper(): row["reason"].strip() for row in rows}
+
+
+def other_sheet_reason(sheet_name: str) -> str | None:
+    """Why a sheet that eGRID publishes beside its levels is passed over (``DEMO23``:
+    demographics), from ``data/other_sheets.csv``; None for any other sheet."""
+    match = _YEARED_SHEET.match(sheet_name.strip())
+    return _other_sheets().get(match.group(1).upper()) if match else None
+
+
+def unnamed_sheet_year(sheet_name: str) -> int | None:
+    """The data year of a sheet named like eGRID's data sheets (letters, then two digits)
+    that neither ``data/sheets.csv`` nor ``data/other_sheets.csv`` knows; None otherwise.
+
+    Such a sheet may hold a level under a name no source documents: the reader gives it a
+    chance, and its columns decide (a sheet without eGRID codes is passed over).
+    """
+    name = sheet_name.strip()
+    match = _YEARED_SHEET.match(name)
+    if match is None or level_for_sheet(name) is not None or other_sheet_reason(name):
+        return None
+    return two_digit_year(int(match.group(2)))
 
 
 def two_digit_year(yy: int) -> int:

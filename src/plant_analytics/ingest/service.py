@@ -265,9 +265,19 @@ def _load_sequential(
     rejected: list[tuple[Problem, dict[str, Any]]] = []
     state["rejected"] = rejected
     sheets = _sheets_of_level(sheets, options.level, name)
-    datasets = _gather(
-        (_parse(sheet, options) for sheet in sheets), result, rejected, name, options
+    unnamed = frozenset(
+        (s.file, s.sheet) for s in sheets if s.sheet is not None and s.level_hint is None
     )
+    outcomes = (
+        _parse_unnamed(sheet, options, result)
+        if (sheet.file, sheet.sheet) in unnamed
+        else _parse(sheet, options)
+        for sheet in sheets
+    )
+    datasets = _gather(outcomes, result, rejected, name, options, unnamed)
+    if not datasets:  # every sheet was one that its columns did not make eGRID data
+        why = "; ".join(n for n in result.notes if "passed over" in n)
+        raise InputError([Problem(file=name, reason=f"no eGRID data in the file: {why}")])
     total_rows = sum(len(d.records) for d in datasets)
     with engine.begin() as conn:
         _lock(conn, datasets)
@@ -329,6 +339,8 @@ def _load_overlapped(
     then goes the sequential way.
     """
     name = reading.name
+    if reading.unnamed:  # sheets whose level only their parse tells: the sequential way
+        return None
     selected = [
         n for n in reading.names if options.level is None or reading.hints[n][0] is options.level
     ]
@@ -448,6 +460,17 @@ def _parse(sheet: RawSheet, options: IngestOptions) -> ParseResult:
     )
 
 
+def _parse_unnamed(sheet: RawSheet, options: IngestOptions, result: IngestResult) -> ParseResult:
+    """A sheet under a name no edition uses: loaded if its columns make it eGRID data of
+    one level, else passed over with the reason (it is not a sheet the release is made of)."""
+    try:
+        return _parse(sheet, options)
+    except InputError as exc:
+        reason = exc.problems[0].reason if exc.problems else str(exc)
+        result.notes.append(f"{sheet.file} sheet {sheet.sheet} passed over: {reason}")
+        return ParseResult(datasets=[], problems=[], rejected=[])
+
+
 def _note_datasets(datasets: list[Dataset], result: IngestResult) -> None:
     """The notes of the summary: unmapped columns, and what the file holds as EPA published
     it (a natural key on several rows), loaded exactly and reported."""
@@ -467,6 +490,7 @@ def _gather(
     rejected: list[tuple[Problem, dict[str, Any]]],
     name: str,
     options: IngestOptions,
+    unnamed: frozenset[tuple[str, str | None]] = frozenset(),
 ) -> list[Dataset]:
     """Every sheet's datasets and problems, in workbook order; the bad-row rule applied."""
     datasets: list[Dataset] = []
@@ -474,6 +498,7 @@ def _gather(
         result.problems.extend(outcome.problems)
         rejected.extend(outcome.rejected)
         datasets.extend(outcome.datasets)
+    datasets = _pass_over_repeated_unnamed(datasets, unnamed, result)
     _refuse_duplicate_datasets(datasets, name)
     result.rejected = len(rejected)
     if result.problems and options.on_row_error != "skip":
@@ -486,6 +511,27 @@ def _raise_if_error(outcome: ParseResult | InputError) -> ParseResult:
     if isinstance(outcome, InputError):
         raise outcome
     return outcome
+
+
+def _pass_over_repeated_unnamed(
+    datasets: list[Dataset], unnamed: frozenset[tuple[str, str | None]], result: IngestResult
+) -> list[Dataset]:
+    """A sheet under a name no edition uses (its level told by its columns) that holds a
+    level and year a named sheet of the file holds too is passed over, with a note: the
+    named sheet is the level's data, the other one a view of it."""
+    if not unnamed:
+        return datasets
+    named = {(d.level, d.year) for d in datasets if (d.file, d.sheet) not in unnamed}
+    kept = []
+    for d in datasets:
+        if (d.file, d.sheet) in unnamed and (d.level, d.year) in named:
+            result.notes.append(
+                f"{_where(d)} passed over: its columns are {d.level} data of {d.year}, which "
+                "a sheet named for it holds"
+            )
+        else:
+            kept.append(d)
+    return kept
 
 
 def _refuse_duplicate_datasets(datasets: list[Dataset], name: str) -> None:

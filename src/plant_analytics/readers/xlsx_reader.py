@@ -18,7 +18,12 @@ from typing import IO, Any, BinaryIO
 
 import python_calamine
 
-from plant_analytics.egrid.levels import Level, level_for_sheet
+from plant_analytics.egrid.levels import (
+    Level,
+    level_for_sheet,
+    other_sheet_reason,
+    unnamed_sheet_year,
+)
 from plant_analytics.readers.files import ARCHIVE_SUFFIXES, TEXT_SUFFIXES, WORKBOOK_SUFFIXES
 from plant_analytics.readers.headers import HEADER_SEARCH_ROWS, NotEgridError, find_header
 from plant_analytics.readers.model import InputError, Problem, RawSheet
@@ -131,13 +136,19 @@ class WorkbookReading:
         self._opener = opener or (lambda: python_calamine.CalamineWorkbook.from_path(str(path)))
         self.notes: list[str] = []
         self.hints: dict[str, tuple[Level, int]] = {}
+        # Sheets named like data of a year under a name no rule knows: their columns tell
+        # their level, or they are passed over (egrid.levels.unnamed_sheet_year).
+        self.unnamed: dict[str, int] = {}
         for sheet_name in workbook.sheet_names:
             located = level_for_sheet(sheet_name)
-            if located is None:
-                self.notes.append(f"sheet {sheet_name} passed over: not an eGRID data sheet")
-            else:
+            if located is not None:
                 self.hints[sheet_name] = located
-        if not self.hints:
+            elif (year := unnamed_sheet_year(sheet_name)) is not None:
+                self.unnamed[sheet_name] = year
+            else:
+                why = other_sheet_reason(sheet_name) or "not an eGRID data sheet"
+                self.notes.append(f"sheet {sheet_name} passed over: {why}")
+        if not self.hints and not self.unnamed:
             raise NotEgridError(
                 [
                     Problem(
@@ -148,12 +159,13 @@ class WorkbookReading:
                 ],
                 summary="no eGRID data sheet in the workbook",
             )
-        self.names = list(self.hints)  # the data sheets, in workbook order
+        # The data sheets and the sheets their columns may make data sheets, in workbook order.
+        self.names = [n for n in workbook.sheet_names if n in self.hints or n in self.unnamed]
         self._handles = [workbook]  # idle handles; a worker takes one or opens its own
         self._lock = threading.Lock()
         workers = min(len(self.names), os.cpu_count() or 1, max_threads)
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="xlsx-read")
-        self._futures: dict[str, Future[RawSheet]] = {
+        self._futures: dict[str, Future[RawSheet | None]] = {
             n: self._pool.submit(self._read, n) for n in self.names
         }
 
@@ -168,9 +180,12 @@ class WorkbookReading:
             with self._lock:
                 self._handles.append(workbook)
 
-    def _read(self, sheet_name: str) -> RawSheet:
+    def _read(self, sheet_name: str) -> RawSheet | None:
+        """The sheet's cells under its header; None for an unnamed sheet (see
+        :attr:`unnamed`) whose header holds no eGRID codes: it is passed over."""
         name = self.name
-        level, year = self.hints[sheet_name]
+        hint = self.hints.get(sheet_name)
+        level, year = hint if hint is not None else (None, self.unnamed[sheet_name])
         try:
             cells = self._cells(sheet_name)
         except Exception as exc:
@@ -184,9 +199,21 @@ class WorkbookReading:
         rows = _trim(cells)
         if not rows:
             raise InputError([Problem(file=name, sheet=sheet_name, reason="the sheet is empty")])
-        header = find_header(rows[:HEADER_SEARCH_ROWS], name, sheet_name, level=level, year=year)
+        try:
+            header = find_header(
+                rows[:HEADER_SEARCH_ROWS], name, sheet_name, level=level, year=year
+            )
+        except NotEgridError:
+            if hint is not None:
+                raise
+            return None
         header_index = header.index
         notes = list(header.notes)
+        if hint is None:
+            notes.append(
+                "no eGRID edition names a sheet so: its level is told by its columns, "
+                f"its year ({year}) by its name"
+            )
         if header.first_index > 0:
             above = "row 1" if header.first_index == 1 else f"rows 1-{header.first_index}"
             notes.append(f"{above} above the header passed over (titles, notes or blank rows)")
@@ -206,14 +233,18 @@ class WorkbookReading:
             first_data_row=header_index + 2,
             profile="workbook",
             year_hint=year,
-            level_hint=level.value,
+            level_hint=level.value if level is not None else None,
             row_numbers=[number for number, _ in data],
             notes=notes,
         )
 
     def sheet(self, sheet_name: str) -> RawSheet:
-        """One data sheet, once read; raises its InputError if it cannot be read."""
-        return self._futures[sheet_name].result()
+        """One data sheet of :attr:`hints`, once read; raises its InputError if it cannot be
+        read. (The unnamed sheets are handed out by :meth:`all`.)"""
+        read = self._futures[sheet_name].result()
+        if read is None:  # only an unnamed sheet is passed over by _read
+            raise KeyError(f"{sheet_name} is not a data sheet of the workbook")
+        return read
 
     def as_completed(self, names: list[str]) -> Iterator[str]:
         """The given sheets, each as soon as its read has finished (done or failed)."""
@@ -224,8 +255,14 @@ class WorkbookReading:
     def all(self) -> tuple[list[RawSheet], list[str]]:
         """Every data sheet in workbook order, and the notes (the workbook's, then each
         sheet's, such as how its header was read); the first problem in order."""
-        sheets = [self.sheet(n) for n in self.names]
+        read = {n: self._futures[n].result() for n in self.names}
+        sheets = [s for s in read.values() if s is not None]
         notes = list(self.notes)
+        notes += [
+            f"sheet {n} passed over: no eGRID codes in its first rows"
+            for n, s in read.items()
+            if s is None
+        ]
         notes += [f"sheet {s.sheet}: {note}" for s in sheets for note in s.notes]
         return sheets, notes
 
