@@ -516,12 +516,40 @@ def test_a_plant_file_without_a_key_names_what_it_needs(engine: Engine, tmp_path
     assert "needs it to identify its rows" in result.message
 
 
-def test_duplicate_header_code_is_a_file_problem(engine: Engine, tmp_path: Path) -> None:
-    codes = ["YEAR", "PSTATABB", "NOTE", "STNGENAN", "NOTE"]
-    path = write_csv(tmp_path / "st.csv", [codes], [["2022", "AK", "a", "1", "b"]])
-    result = ingest(engine, path)
-    assert result.status == "failed"
-    assert "column NOTE appears 2 times" in result.message
+def test_odd_headers_load_as_published_and_are_reported(engine: Engine, tmp_path: Path) -> None:
+    """A code twice, two codes of one column, values under no code: loaded, every value
+    kept, each oddity a quality note; export gives every value back."""
+    codes = ["YEAR", "PSTATABB", "STNGENAN", "NOTE", "STNGENAN", "NOTE", "", "PSTATEABB"]
+    rows = [
+        ["2022", "AK", "1", "a", "2", "b", "c", "AK"],
+        ["2022", "AL", "3", "", "4", "d", "", "AL"],
+    ]
+    result = ingest(engine, write_csv(tmp_path / "st.csv", [codes], rows))
+    assert result.status == "succeeded", result.message
+    assert value(engine, Level.STATE, 2022, "AK", "net_generation_mwh") == 1.0
+    assert value(engine, Level.STATE, 2022, "AK", "extra") in (
+        {"NOTE": "a", "STNGENAN (2)": "2", "NOTE (2)": "b", "column 7": "c", "PSTATEABB": "AK"},
+        json.dumps(
+            {"NOTE": "a", "STNGENAN (2)": "2", "NOTE (2)": "b", "column 7": "c", "PSTATEABB": "AK"}
+        ),
+    )
+    notes = [q["note"] for q in result.datasets[0].quality]
+    assert notes == [
+        "header code STNGENAN appears 2 times (columns 3, 5): the first is read as STNGENAN, "
+        "the others are kept as published in 'extra' as 'STNGENAN (2)'",
+        "header code NOTE appears 2 times (columns 4, 6): the first is read as NOTE, the "
+        "others are kept as published in 'extra' as 'NOTE (2)'",
+        "column 7 has values but no code in the header: kept as published in 'extra' as 'column 7'",
+    ]
+    assert all(q["kind"] == "header" and q["rows"] == [1] for q in result.datasets[0].quality)
+    exported = collect(engine, Level.STATE, 2022)
+    assert exported.codes == [
+        "YEAR", "PSTATABB", "STNGENAN", "NOTE", "STNGENAN (2)", "NOTE (2)", "column 7", "PSTATEABB"
+    ]  # fmt: skip
+    assert [[str(v) if v is not None else "" for v in r] for r in exported.rows] == [
+        ["2022", "AK", "1.0", "a", "2", "b", "c", "AK"],
+        ["2022", "AL", "3.0", "", "4", "d", "", "AL"],
+    ]
 
 
 def test_unmapped_columns_are_kept_verbatim(engine: Engine, tmp_path: Path) -> None:

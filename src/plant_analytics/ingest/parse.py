@@ -1,8 +1,8 @@
 """From raw cells to validated records: level and year detection, mapping, row identity.
 
 The rule on bad rows (docs/data-model.md): a problem with the file as a whole (unknown
-level or year, no column for the level's natural key, a header code mapped twice) rejects
-the file. A problem with a row (a cell that is not a number, an empty natural key) is
+level or year, no column for the level's natural key) rejects the file. An odd header (a
+code twice, a column with values but no code) is loaded as published and reported. A problem with a row (a cell that is not a number, an empty natural key) is
 reported with file, sheet, row, column and reason; by default it rejects the file too, and
 with ``on_row_error="skip"`` only that row is rejected and kept, raw, in ``rejected_row``.
 
@@ -237,9 +237,8 @@ def parse_sheet(
         raise fail(f"sheet {sheet_name} holds {hinted} data, not {level} as asked")
     resolved_level = level or hinted or detect_level(sheet.codes, file, sheet_name)
 
-    codes = [c.strip() for c in sheet.codes]
-    norm_codes = [normalize_code(c) for c in sheet.codes]
-    _check_header(sheet, codes, norm_codes, fail, header_row)
+    codes, header_quality = _header_codes(sheet, header_row)
+    norm_codes = [normalize_code(c) for c in codes]
     if not sheet.rows:
         raise fail(
             "the file has a header but no data rows"
@@ -341,6 +340,7 @@ def parse_sheet(
         rule_shares = shares or share_convention(sheet.profile, data_year).shares
         share_codes = {} if shares else share_conventions(sheet.profile, data_year, codes)
         mapping: list[ColumnSpec | None] = []
+        year_quality = list(header_quality)  # the header's notes, and this year's mapping
         seen: dict[str, str] = {}
         for code, norm in zip(codes, norm_codes, strict=True):
             spec = next(
@@ -352,12 +352,18 @@ def parse_sheet(
                 None,
             )
             if spec is not None and spec.column in seen:
-                raise fail(
-                    f"columns {seen[spec.column]} and {code} both hold "
-                    f"{spec.column} for {data_year}; keep one",
-                    column=code,
-                    row=header_row,
+                year_quality.append(
+                    _header_note(
+                        file,
+                        sheet_name,
+                        header_row,
+                        [seen[spec.column], code],
+                        f"columns {seen[spec.column]} and {code} both hold {spec.column} for "
+                        f"{data_year}: {seen[spec.column]} is read as {spec.column}, {code} is "
+                        "kept as published in 'extra'",
+                    )
                 )
+                spec = None
             if spec is not None:
                 seen[spec.column] = code
             mapping.append(spec)
@@ -457,9 +463,11 @@ def parse_sheet(
             )
             records = [(i, *r[1:]) for i, r in zip(identities, records, strict=True)]
             quality += seq_note
-        quality = _duplicate_notes(
-            natural_keys, [r[1] for r in records], key_codes, file, sheet_name
-        ) + [{"file": file, "sheet": sheet_name, **note} for note in quality]
+        quality = (
+            year_quality
+            + _duplicate_notes(natural_keys, [r[1] for r in records], key_codes, file, sheet_name)
+            + [{"file": file, "sheet": sheet_name, **note} for note in quality]
+        )
         if not records:
             # Every row of this year was rejected: loading "the rest" would wipe the year.
             raise InputError(problems or [Problem(file, "no valid rows", sheet_name)])
@@ -513,32 +521,72 @@ def _single_year(rows: list[list[Any]], year_index: int | None, given: int | Non
     return found  # type: ignore[no-any-return]
 
 
-def _check_header(
-    sheet: RawSheet,
-    codes: list[str],
-    norm_codes: list[str],
-    fail: Callable[..., InputError],
-    header_row: int,
-) -> None:
-    """File-level header problems: a code twice, or values under a column without a code."""
-    counts = Counter(c for c in norm_codes if c)
-    twice = [c for c in codes if c and counts[normalize_code(c)] > 1]
-    if twice:
-        raise fail(
-            f"column {twice[0]} appears {counts[normalize_code(twice[0])]} times in the header; "
-            "a value could not be told from the other: keep one",
-            column=twice[0],
-            row=header_row,
-        )
-    blank = [i for i, c in enumerate(norm_codes) if not c]
-    for i in blank:
-        for index, row in enumerate(sheet.rows):
-            if i < len(row) and row[i] is not None and str(row[i]).strip():
-                raise fail(
-                    f"column {i + 1} has values but no code in the header (row {header_row}); "
-                    "name it or remove it",
-                    row=sheet.row_number(index),
+def _header_codes(sheet: RawSheet, header_row: int) -> tuple[list[str], list[dict[str, Any]]]:
+    """The header's codes, each column named once, and a quality note for each oddity.
+
+    EPA's files are loaded as published, odd headers included: a code that appears twice
+    is read once, its other columns kept in ``extra`` as ``CODE (2)``, ...; a column with
+    values but no code is kept as ``column N``. Nothing is refused and no value is lost.
+    """
+    file, sheet_name = sheet.file, sheet.sheet
+    codes = [c.strip() for c in sheet.codes]
+    notes: list[dict[str, Any]] = []
+    counts = Counter(normalize_code(c) for c in codes if c)
+    if any(n > 1 for n in counts.values()):
+        seen: Counter[str] = Counter()
+        places: dict[str, list[int]] = defaultdict(list)
+        for i, code in enumerate(list(codes)):
+            norm = normalize_code(code)
+            if not norm or counts[norm] == 1:
+                continue
+            seen[norm] += 1
+            places[norm].append(i + 1)
+            if seen[norm] > 1:
+                codes[i] = f"{code} ({seen[norm]})"
+        for columns in places.values():
+            first = codes[columns[0] - 1]
+            renamed = ", ".join(repr(codes[c - 1]) for c in columns[1:])
+            notes.append(
+                _header_note(
+                    file,
+                    sheet_name,
+                    header_row,
+                    [codes[c - 1] for c in columns],
+                    f"header code {first} appears {len(columns)} times (columns "
+                    f"{', '.join(map(str, columns))}): the first is read as {first}, the "
+                    f"others are kept as published in 'extra' as {renamed}",
                 )
+            )
+    for i, code in enumerate(codes):
+        if code:
+            continue
+        if any(i < len(row) and row[i] is not None and str(row[i]).strip() for row in sheet.rows):
+            codes[i] = f"column {i + 1}"
+            notes.append(
+                _header_note(
+                    file,
+                    sheet_name,
+                    header_row,
+                    [codes[i]],
+                    f"column {i + 1} has values but no code in the header: kept as published "
+                    f"in 'extra' as 'column {i + 1}'",
+                )
+            )
+    return codes, notes
+
+
+def _header_note(
+    file: str, sheet: str | None, header_row: int, columns: list[str], note: str
+) -> dict[str, Any]:
+    return {
+        "kind": "header",
+        "file": file,
+        "sheet": sheet,
+        "columns": columns,
+        "key": None,
+        "rows": [header_row],
+        "note": note,
+    }
 
 
 def _parse_columns(
