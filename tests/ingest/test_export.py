@@ -4,6 +4,9 @@ Numbers: ``float(source text) == float(exported)`` (display formats such as ``"2
 ``" (11)"`` read as the number they show). Text: verbatim. Null placeholders: null.
 Shares: ``exported == source / 100`` exactly in decimal where the source is in percent, and
 ``--shares-as-source`` gives back the source's own number.
+
+CSV is read back from the raw export (``--raw-csv``): the default export neutralises text a
+spreadsheet would run as a formula, and differs from the raw one in exactly those cells.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from plant_analytics.csv_safety import needs_neutralising
 from plant_analytics.egrid.catalog import Kind, normalize_code, spec_for_code
 from plant_analytics.egrid.levels import Level
 from plant_analytics.egrid.values import NULL_TOKENS
@@ -117,7 +121,7 @@ def test_export_round_trips_every_sample_value(
     checked = 0
     for level, year, wanted, kinds in _cases(name):
         path = tmp_path / f"{level}_{year}.{fmt}"
-        write_export(collect(loaded.engine, level, year), fmt, path)
+        write_export(collect(loaded.engine, level, year), fmt, path, raw_csv=True)
         out_codes, out_rows = read_back(path, fmt)
         assert out_codes == [normalize_code(c) if c == "Year" else c for c in codes]
         assert len(out_rows) == len(wanted)
@@ -128,6 +132,27 @@ def test_export_round_trips_every_sample_value(
                 )
                 checked += 1
     assert checked == sum(SAMPLE_COUNTS[name].values()) * len(codes)
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLE_COUNTS))
+def test_default_csv_differs_from_raw_only_in_neutralised_text(
+    loaded: Loaded, tmp_path: Path, name: str
+) -> None:
+    """Undoing the documented neutralisation of the default CSV gives back every raw value."""
+    for level, year, _, _ in _cases(name):
+        table = collect(loaded.engine, level, year)
+        raw, safe = tmp_path / "raw.csv", tmp_path / "safe.csv"
+        write_export(table, ExportFormat.CSV, raw, raw_csv=True)
+        write_export(table, ExportFormat.CSV, safe)
+        raw_codes, raw_rows = read_back(raw, ExportFormat.CSV)
+        safe_codes, safe_rows = read_back(safe, ExportFormat.CSV)
+        assert safe_codes == raw_codes
+        for raw_row, safe_row, stored in zip(raw_rows, safe_rows, table.rows, strict=True):
+            for r, s, value in zip(raw_row, safe_row, stored, strict=True):
+                if isinstance(value, str) and needs_neutralising(value):
+                    assert s == "'" + r, (r, s)
+                else:
+                    assert s == r, (r, s)
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLE_COUNTS))

@@ -2,11 +2,15 @@
 
 CSV and NDJSON are streamed in batches straight from the database cursor, so a response of
 any size uses little memory; Parquet is columnar and built whole before it is sent.
+
+Every CSV the platform writes (this API, ``plant-analytics export``) is safe to open in a
+spreadsheet: a text cell that a spreadsheet would run as a formula (OWASP's "CSV injection")
+is written with a leading single quote and quoted (:func:`neutralise`). Numbers are never
+touched. ``format=csv-raw`` writes every text verbatim, for programs that re-read the file.
 """
 
 from __future__ import annotations
 
-import csv
 import enum
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,12 +23,15 @@ from fastapi import Query
 from fastapi.responses import Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from plant_analytics.csv_safety import csv_writer
+
 BATCH_ROWS = 1000
 
 
 class Format(enum.StrEnum):
     JSON = "json"
     CSV = "csv"
+    CSV_RAW = "csv-raw"
     NDJSON = "ndjson"
     PARQUET = "parquet"
 
@@ -33,13 +40,16 @@ FormatQuery = Annotated[
     Format,
     Query(
         description="`json` (one page, the default); `csv`, `ndjson` or `parquet`: every "
-        "matching row in sort order, ignoring `limit` and `cursor`.",
+        "matching row in sort order, ignoring `limit` and `cursor`. `csv` neutralises text "
+        "that a spreadsheet would run as a formula (a leading `'`); `csv-raw` writes all text "
+        'verbatim (docs/api.md, "CSV and spreadsheets").',
     ),
 ]
 
 MEDIA_TYPES = {
     Format.JSON: "application/json",
     Format.CSV: "text/csv; charset=utf-8",
+    Format.CSV_RAW: "text/csv; charset=utf-8",
     Format.NDJSON: "application/x-ndjson",
     Format.PARQUET: "application/vnd.apache.parquet",
 }
@@ -63,13 +73,15 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def csv_chunks(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
+def csv_chunks(
+    columns: Sequence[str], rows: Iterable[Sequence[Any]], *, raw: bool = False
+) -> Iterator[bytes]:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(columns)
+    writerow = csv_writer(buffer, raw=raw)
+    writerow(columns)
     pending = 0
     for row in rows:
-        writer.writerow([_csv_cell(v) for v in row])
+        writerow([_csv_cell(v) for v in row])
         pending += 1
         if pending >= BATCH_ROWS:
             yield buffer.getvalue().encode()
@@ -113,14 +125,16 @@ async def export_response(
     headers: dict[str, str],
 ) -> Response:
     """All rows from ``rows()`` (opened lazily, in a worker thread) in ``fmt``."""
-    extension = "parquet" if fmt is Format.PARQUET else fmt.value
+    extension = {Format.PARQUET: "parquet", Format.CSV_RAW: "csv"}.get(fmt, fmt.value)
     headers = {**headers, "Content-Disposition": f'attachment; filename="{filename}.{extension}"'}
     if fmt is Format.PARQUET:
         body = await run_in_threadpool(lambda: parquet_bytes(columns, rows()))
         return Response(body, media_type=MEDIA_TYPES[fmt], headers=headers)
-    chunker = csv_chunks if fmt is Format.CSV else ndjson_chunks
 
     def generate() -> Iterator[bytes]:
-        yield from chunker(columns, rows())
+        if fmt is Format.NDJSON:
+            yield from ndjson_chunks(columns, rows())
+        else:
+            yield from csv_chunks(columns, rows(), raw=fmt is Format.CSV_RAW)
 
     return StreamingResponse(generate(), media_type=MEDIA_TYPES[fmt], headers=headers)

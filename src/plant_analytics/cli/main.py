@@ -363,6 +363,14 @@ def export(
             "(percent for Explorer files) instead of fractions.",
         ),
     ] = False,
+    raw_csv: Annotated[
+        bool,
+        typer.Option(
+            "--raw-csv",
+            help="Write text verbatim in CSV. By default text a spreadsheet would run as a "
+            "formula (=, +, -, @, tab, CR first) gets a leading ' (docs/api.md).",
+        ),
+    ] = False,
 ) -> None:
     """Write the stored rows of a level and year under their original eGRID codes."""
     from plant_analytics.ingest.export import ExportFormat, NothingToExport, collect, write_export
@@ -380,7 +388,7 @@ def export(
     if export_format is ExportFormat.PARQUET and out_path is None:
         console.print("[red]✗[/] parquet is binary: pass --out FILE")
         raise typer.Exit(2)
-    write_export(table, export_format, out_path or sys.stdout)
+    write_export(table, export_format, out_path or sys.stdout, raw_csv=raw_csv)
     if out_path:
         console.print(f"wrote {len(table.rows):,} rows to {out_path}")
 

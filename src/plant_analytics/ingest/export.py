@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import enum
 import io
 import json
@@ -14,6 +13,7 @@ from typing import Any, TextIO
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from plant_analytics.csv_safety import csv_writer
 from plant_analytics.db.tables import ingestion_run, level_table, release
 from plant_analytics.egrid.catalog import Kind, normalize_code, spec_for_code
 from plant_analytics.egrid.conventions import Shares, share_convention
@@ -148,12 +148,14 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def iter_csv(table: ExportTable) -> Iterator[str]:
+def iter_csv(table: ExportTable, *, raw: bool = False) -> Iterator[str]:
+    """The table as CSV text; text a spreadsheet would run as a formula is neutralised
+    (a leading ``'``, :mod:`plant_analytics.csv_safety`) unless ``raw``."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(table.codes)
+    writerow = csv_writer(buffer, raw=raw, other_text=_text)
+    writerow(table.codes)
     for row in table.rows:
-        writer.writerow([_text(v) for v in row])
+        writerow(row)
         if buffer.tell() > 1 << 16:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -161,7 +163,11 @@ def iter_csv(table: ExportTable) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def write_export(table: ExportTable, fmt: ExportFormat, out: Path | TextIO) -> None:
+def write_export(
+    table: ExportTable, fmt: ExportFormat, out: Path | TextIO, *, raw_csv: bool = False
+) -> None:
+    """``table`` in ``fmt`` to a file or stream. CSV neutralises formula-like text unless
+    ``raw_csv`` (every value verbatim: what a program re-reading the file wants)."""
     if fmt is ExportFormat.PARQUET:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -191,7 +197,7 @@ def write_export(table: ExportTable, fmt: ExportFormat, out: Path | TextIO) -> N
         handle = out
     try:
         if fmt is ExportFormat.CSV:
-            for chunk in iter_csv(table):
+            for chunk in iter_csv(table, raw=raw_csv):
                 handle.write(chunk)
         else:
             json.dump([dict(zip(table.codes, row, strict=True)) for row in table.rows], handle)

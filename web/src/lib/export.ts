@@ -2,10 +2,23 @@
 
 export type Row = Record<string, unknown>;
 
+// Text a spreadsheet may run as a formula (OWASP, "CSV Injection"), unless it is a plain number
+// such as "-11", which a spreadsheet reads as that number. The platform's own CSVs do the same
+// (src/plant_analytics/csv_safety.py, docs/api.md "CSV and spreadsheets").
+const FORMULA_START = /^[=+\-@\t\r]/;
+const PLAIN_NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A text cell that a spreadsheet would run gets a leading single quote; numbers never change. */
+export function neutraliseCell(text: string): string {
+  return FORMULA_START.test(text) && !PLAIN_NUMBER.test(text) ? `'${text}` : text;
+}
+
 function csvCell(value: unknown): string {
   if (value === null || value === undefined) return "";
+  if (typeof value === "number" || typeof value === "bigint" || typeof value === "boolean") return String(value);
   const text = typeof value === "object" ? JSON.stringify(value) : String(value);
-  return /[",\r\n]/.test(text) || /^\s|\s$/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  const safe = neutraliseCell(text);
+  return safe !== text || /[",\r\n]/.test(safe) || /^\s|\s$/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
 export function rowsToCsv(rows: readonly Row[], columns: readonly string[]): string {
