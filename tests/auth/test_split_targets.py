@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -120,6 +121,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "PA_AUTH_URL": f"http://127.0.0.1:{ports['auth']}",
         "PA_API_URL": f"http://127.0.0.1:{ports['api']}",
         "PA_STARTUP_TIMEOUT_SECONDS": "20",
+        # As behind a load balancer on this host: the gateway believes the X-Forwarded-For
+        # the tests send, which is how they act as several clients.
+        "PA_TRUSTED_PROXIES": "127.0.0.1",
     }
     processes: dict[str, subprocess.Popen[bytes]] = {}
     logs: dict[str, Path] = {}
@@ -202,3 +206,38 @@ def test_deleted_and_disabled_users_tokens_stop_at_once(stack: Stack) -> None:
     )
     assert new_key.status_code == 401
     _works(stack, stack.login("boss@example.com")["access_token"])
+
+
+def test_failed_logins_throttle_the_client_not_the_account_alike_for_unknown_ones(
+    stack: Stack,
+) -> None:
+    """Findings 2 and 3 across processes: through the gateway, the failing client waits
+    (429) for that account while the owner's client logs in; an unknown account gets the
+    same answers, status and throttling as a known one."""
+    stack.create_user("eve-target@example.com")
+    attacker = {"X-Forwarded-For": "203.0.113.7"}
+
+    def answers(email: str) -> list[tuple[int, str, bool]]:
+        result = []
+        for _ in range(6):
+            response = stack.post(
+                "/auth/login", json={"email": email, "password": "guess"}, headers=attacker
+            )
+            result.append(
+                (
+                    response.status_code,
+                    re.sub(r"\d+", "N", response.json()["detail"]),  # the wait: by the clock
+                    "retry-after" in response.headers,  # its value: seconds left, by the clock
+                )
+            )
+        return result
+
+    known = answers("eve-target@example.com")
+    assert [status for status, *_ in known] == [401] * 5 + [429], stack.log("auth")
+    assert known == answers("nobody@example.com")
+    owner = stack.post(
+        "/auth/login",
+        json={"email": "eve-target@example.com", "password": PASSWORD},
+        headers={"X-Forwarded-For": "198.51.100.2"},
+    )
+    assert owner.status_code == 200, (owner.text, stack.log("auth"))

@@ -45,7 +45,7 @@ PROBLEM: dict[int | str, dict[str, Any]] = {
         404: "Not found",
         409: "Conflict",
         422: "Invalid request",
-        423: "Account locked",
+        429: "Too many failed attempts from this client",
     }.items()
 }
 
@@ -164,10 +164,18 @@ router = APIRouter(prefix="/auth", tags=["auth"], responses=PROBLEM)
 
 @router.post("/login", summary="Log in with email and password")
 async def login(body: LoginRequest, service: Service, request: Request) -> TokenResponse:
-    """Returns an access token (1 h) and a refresh token. Repeated failures are slowed, then
-    the account locks (423) for a while."""
+    """Returns an access token (1 h) and a refresh token. Failures are answered after a
+    growing delay; after repeated failures for an account, the client that failed waits
+    (429, `Retry-After`) before trying that account again. Other clients are not affected,
+    and the answer is the same whether or not the account exists."""
     return tokens(
-        await call(service.login, body.email, body.password, request.headers.get("user-agent"))
+        await call(
+            service.login,
+            body.email,
+            body.password,
+            request.headers.get("user-agent"),
+            client_address(request),
+        )
     )
 
 
@@ -244,7 +252,7 @@ async def update_user(user_id: int, body: UserUpdate, _: CurrentAdmin, service: 
     )
 
 
-@router.post("/users/{user_id}/unlock", summary="Lift a lockout (admin)")
+@router.post("/users/{user_id}/unlock", summary="Clear a user's failed logins (admin)")
 async def unlock_user(user_id: int, _: CurrentAdmin, service: Service) -> UserOut:
     return user_out(await call(service.unlock_user, user_id))
 

@@ -1,5 +1,5 @@
-"""Auth logic: login with slow-down and lockout, refresh rotation with reuse detection, users,
-and API keys exchanged for access tokens.
+"""Auth logic: login with a per-(account, client) throttle, refresh rotation with reuse
+detection, users, and API keys exchanged for access tokens.
 
 Services raise ``AuthError``s; routers turn them into problem+json.
 """
@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from plant_analytics.auth import repository as repo
+from plant_analytics.auth import throttle
 from plant_analytics.auth.api_keys import (
     KEY_FORMAT,
     FailureThrottle,
@@ -29,6 +30,7 @@ from plant_analytics.auth.api_keys import (
 )
 from plant_analytics.auth.keys import KeyStore, get_keystore
 from plant_analytics.auth.repository import ApiKeyRow, UserRow
+from plant_analytics.auth.throttle import LoginPolicy, account_key
 from plant_analytics.auth.tokens import hash_refresh_token, issue_access_token, new_refresh_token
 from plant_analytics.security.principal import Principal, Role
 from plant_analytics.security.subjects import DatabaseSubjects
@@ -60,8 +62,8 @@ class InvalidCredentialsError(AuthError):
     status, type_ = 401, "invalid-credentials"
 
 
-class AccountLockedError(AuthError):
-    status, type_ = 423, "account-locked"
+class LoginThrottledError(AuthError):
+    status, type_ = 429, "rate-limited"
 
 
 class InvalidRefreshTokenError(AuthError):
@@ -109,26 +111,6 @@ def lower_role(a: Role | str, b: Role | str) -> Role:
 
 
 @dataclass(frozen=True)
-class LoginPolicy:
-    """Failures are slowed (base·2^(n-1) s, capped), then the account locks for a while."""
-
-    max_failures: int = 5
-    lockout_seconds: int = 900
-    base_delay_seconds: float = 0.5
-    max_delay_seconds: float = 4.0
-
-    def delay(self, failures: int) -> float:
-        delay: float = self.base_delay_seconds * 2.0 ** max(failures - 1, 0)
-        return min(delay, self.max_delay_seconds)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> LoginPolicy:
-        return cls(
-            max_failures=settings.login_max_failures, lockout_seconds=settings.login_lockout_seconds
-        )
-
-
-@dataclass(frozen=True)
 class TokenPair:
     access_token: str
     refresh_token: str
@@ -169,9 +151,11 @@ def _when(moment: dt.datetime) -> str:
     return f"{moment.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
 
 
-def _minutes(seconds: float) -> str:
-    minutes = max(1, round(seconds / 60))
-    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+def _wait(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    return f"{minutes} minutes"
 
 
 class AuthService:
@@ -186,6 +170,7 @@ class AuthService:
         self.settings = settings
         self.keystore = keystore or get_keystore(settings)
         self.policy = policy or LoginPolicy.from_settings(settings)
+        _dummy_hash()  # made now, so that the first unknown e-mail costs no more than others
         # This process's local verifiers (targets all and auth) check every token's account
         # in this database: deleted, disabled or changed users' tokens stop at once.
         self.keystore.subjects.check = DatabaseSubjects(engine)
@@ -194,61 +179,60 @@ class AuthService:
 
     # -- sessions ------------------------------------------------------------------------
 
-    def login(self, email: str, password: str, user_agent: str | None = None) -> TokenPair:
+    def login(
+        self,
+        email: str,
+        password: str,
+        user_agent: str | None = None,
+        client: str = "unknown",
+    ) -> TokenPair:
+        """Tokens for the right password of an active user.
+
+        Whether the account exists shows neither in the answer nor in its timing: an unknown
+        e-mail costs the same argon2 verification (of a dummy hash), is counted and throttled
+        per (account, client) like a known one, and gets the same 401 after the same delay.
+        A client with too many recent failures for this account gets 429 until it may try
+        again; other clients are not affected (auth/throttle.py)."""
         email = email.strip().lower()
+        account = account_key(email)
         now = _now()
         with self.engine.begin() as conn:
-            user = repo.user_by_email(conn, email)
-            if user is None:
-                _verify_password(_dummy_hash(), password)  # same cost as a real check
-                raise InvalidCredentialsError(
-                    "wrong email or password", delay_seconds=self.policy.delay(1)
-                )
-            if user.locked_until is not None:
-                if user.locked_until > now:
-                    raise self._locked(user.locked_until - now)
-                repo.update_user(conn, user.id, now, failed_login_count=0, locked_until=None)
+            wait = throttle.blocked_for(conn, account, client, now)
+            user = repo.user_by_email(conn, email) if wait is None else None
+        if wait is not None:
+            raise self._throttled(wait)
         # Hash outside the transaction: argon2 takes tens of milliseconds.
-        ok = user.is_active and _verify_password(user.password_hash, password)
-        if not ok:
-            raise self._failed_login(user, now)
+        ok = _verify_password(user.password_hash if user else _dummy_hash(), password)
+        if not (ok and user is not None and user.is_active):
+            raise self._failed_login(account, client, now)
         with self.engine.begin() as conn:
-            values: dict[str, object] = {
-                "failed_login_count": 0,
-                "locked_until": None,
-                "last_login_at": now,
-            }
+            values: dict[str, object] = {"last_login_at": now}
             if hasher.check_needs_rehash(user.password_hash):
                 values["password_hash"] = hash_password(password)
             repo.update_user(conn, user.id, now, **values)
+            throttle.clear_client(conn, account, client)
             return self._issue(conn, user, uuid.uuid4().hex, now, user_agent)
 
-    def _failed_login(self, user: UserRow, now: dt.datetime) -> AuthError:
-        """Count the failure (committed: the caller raises what this returns), maybe lock."""
+    def _failed_login(self, account: str, client: str, now: dt.datetime) -> AuthError:
+        """Count the failure (committed: the caller raises what this returns). The same for
+        unknown accounts, so neither the answer nor the work done tells them apart."""
         with self.engine.begin() as conn:
-            failures = repo.record_failed_login(conn, user.id, now)
-            if failures >= self.policy.max_failures:
-                until = now + dt.timedelta(seconds=self.policy.lockout_seconds)
-                repo.update_user(conn, user.id, now, locked_until=until)
-        if failures >= self.policy.max_failures:
+            failures, wait = throttle.record_failure(conn, account, client, now, self.policy)
+        if wait:
             log.warning(
-                "account locked after %d failed logins", failures, extra={"user_id": user.id}
+                "failed logins: client must wait",
+                extra={"client": client, "failures": failures, "wait_seconds": wait},
             )
-            return self._locked(until - now, failures)
-        left = self.policy.max_failures - failures
         return InvalidCredentialsError(
-            f"wrong email or password ({left} attempt{'s' if left != 1 else ''} left "
-            "before the account locks)",
-            delay_seconds=self.policy.delay(failures),
+            "wrong email or password", delay_seconds=self.policy.delay(failures)
         )
 
-    def _locked(self, remaining: dt.timedelta, failures: int | None = None) -> AccountLockedError:
-        seconds = max(1, int(remaining.total_seconds()))
-        why = f"after {failures} failed logins" if failures else "after repeated failed logins"
-        return AccountLockedError(
-            f"this account is locked {why}; try again in {_minutes(seconds)}, "
-            "or ask an administrator to unlock it",
-            retry_after=seconds,
+    def _throttled(self, wait: int) -> LoginThrottledError:
+        return LoginThrottledError(
+            f"too many failed logins for this account from this client: retry in "
+            f"{_wait(wait)}. Other devices are not affected; an administrator can clear "
+            "the failures",
+            retry_after=wait,
         )
 
     def _issue(
@@ -405,10 +389,14 @@ class AuthService:
         return self.get_user(user_id)
 
     def unlock_user(self, user_id: int) -> UserRow:
+        """Clear the user's failed logins from every client: each may try again at once."""
         with self.engine.begin() as conn:
-            if repo.user_by_id(conn, user_id) is None:
+            user = repo.user_by_id(conn, user_id)
+            if user is None:
                 raise UserNotFoundError(f"no user with id {user_id}")
+            cleared = throttle.clear_account(conn, account_key(user.email))
             repo.update_user(conn, user_id, _now(), failed_login_count=0, locked_until=None)
+        log.info("failed logins cleared", extra={"user_id": user_id, "clients": cleared})
         return self.get_user(user_id)
 
     def delete_user(self, user_id: int) -> None:
