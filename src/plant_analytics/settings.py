@@ -105,6 +105,31 @@ class Settings(BaseSettings):
     queue_name: str = Field(default="plant_analytics.ingest", description="The jobs queue.")
     queue_prefetch: int = Field(default=1, description="Unacknowledged jobs per worker.")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    fetch_base_url: str | None = Field(
+        default=None,
+        description="Where `fetch` downloads the release catalogue's files from: each URL's "
+        "path under this origin (a mirror, or a local server in tests); unset: EPA's URLs.",
+    )
+    fetch_catalogue: Path | None = Field(
+        default=None,
+        description="A release catalogue CSV used instead of the bundled "
+        "egrid/data/releases.csv (same columns).",
+    )
+    fetch_timeout_seconds: float = Field(
+        default=60.0, description="Connect and read timeout of a download, in seconds."
+    )
+    fetch_retries: int = Field(
+        default=3,
+        description="Times a dropped download is resumed (HTTP Range) before `fetch` gives up.",
+    )
+    watch_enabled: bool = Field(
+        default=False,
+        description="Watch the release catalogue's URLs for new revisions (scheduler and "
+        "Airflow) and fetch a changed file; off by default.",
+    )
+    watch_interval_seconds: int = Field(
+        default=86400, description="How often the watch checks the catalogue's URLs."
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

@@ -86,6 +86,9 @@ def api_router(
             log.debug("no ingestion routes: plant_analytics.pipeline.api is not installed")
         else:
             router.include_router(ingestions_router)  # carries its own /api/v1/ingestions
+            from plant_analytics.fetch.api import router as catalogue_router
+
+            router.include_router(catalogue_router)  # /api/v1/catalogue (release fetch)
     router.api_context = ctx  # type: ignore[attr-defined]
     return router
 

@@ -427,7 +427,11 @@ def _register_optional() -> None:
     """Commands that live with their component (serve, submit, ...)."""
     import importlib
 
-    for module in ("plant_analytics.cli.serve", "plant_analytics.cli.pipeline"):
+    for module in (
+        "plant_analytics.cli.serve",
+        "plant_analytics.cli.pipeline",
+        "plant_analytics.cli.fetch",
+    ):
         try:
             importlib.import_module(module).register(app)
         except ModuleNotFoundError as exc:

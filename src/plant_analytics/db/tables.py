@@ -115,6 +115,7 @@ INDEXED: dict[Level, tuple[str, ...]] = {
     Level.GENERATOR: ("state", "plant_id_eia", "net_generation_mwh"),
     Level.UNIT: ("state", "plant_id_eia"),
     Level.BOILER: ("plant_id_eia",),
+    Level.LOCATION: ("zip_code",),
 }
 
 
@@ -161,3 +162,25 @@ def data_columns(level: Level | str) -> list[str]:
     """The canonical columns of a level's table, in table order."""
     table = level_table(level)
     return [c.name for c in table.columns if c.name not in ("id", *BASE_COLUMNS)]
+
+# What each file of the release catalogue (egrid/data/releases.csv) was fetched as: the
+# validators EPA's server gave (ETag, Last-Modified), the file's size and SHA-256, where the
+# raw file is kept, and what the watch for new revisions last saw (migration 0009).
+release_fetch = sa.Table(
+    "release_fetch",
+    metadata,
+    sa.Column("file_id", sa.String(128), primary_key=True),
+    sa.Column("url", sa.Text, nullable=False),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("sha256", sa.String(64)),
+    sa.Column("size_bytes", sa.BigInteger),
+    sa.Column("storage_key", sa.Text),
+    sa.Column("fetched_at", Timestamp),
+    sa.Column("run_id", sa.Integer),
+    sa.Column("checked_at", Timestamp),
+    sa.Column("seen_etag", sa.Text),
+    sa.Column("seen_last_modified", sa.Text),
+    sa.Column("seen_size_bytes", sa.BigInteger),
+    sa.Column("message", sa.Text),
+)

@@ -11,6 +11,7 @@ import logging
 import threading
 from typing import Any
 
+from plant_analytics.fetch.service import WatchTimer
 from plant_analytics.pipeline.service import (
     Pipeline,
     ScanReport,
@@ -39,7 +40,12 @@ def run(settings: Any, stop_event: threading.Event) -> None:
     """Scan now, then every PA_SCAN_INTERVAL_SECONDS, until ``stop_event`` is set (blocking)."""
     interval = float(getattr(settings, "scan_interval_seconds", 3600))
     log.info("scheduler: scanning incoming/ every %g s", interval)
+    watch = WatchTimer()  # the opt-in watch for new eGRID revisions (PA_WATCH_ENABLED)
     while not stop_event.is_set():
+        try:
+            watch.run_if_due(settings)
+        except Exception as exc:  # EPA's site or the database unreachable: next time
+            log.warning("watch for new revisions failed (%r)", exc)
         try:
             scan_once(settings)
         except Exception as exc:  # a store or database outage: try again next time

@@ -111,3 +111,25 @@ def report(results: list[dict[str, Any]]) -> dict[str, Any]:
         log.info("run %s %s: %s", result["run_id"], result["status"], result["message"])
     log.info("report: %s", summary)
     return summary
+
+
+def watch_releases(settings: Any = None) -> dict[str, Any]:
+    """The watch for new eGRID revisions, as a step: one fetch run per changed file.
+
+    Does nothing unless PA_WATCH_ENABLED is set; the fetch runs are loaded by the workers
+    (the `ingest` step does not wait for them).
+    """
+    from plant_analytics.fetch.service import watch_once
+
+    p = _pipeline(settings)
+    if not getattr(p.settings, "watch_enabled", False):
+        log.info("watch: PA_WATCH_ENABLED is off; nothing checked")
+        return {"enabled": False, "checked": [], "changed": [], "submitted": []}
+    found = watch_once(p, requested_by="airflow")
+    return {
+        "enabled": True,
+        "checked": found.checked,
+        "changed": found.changed,
+        "submitted": found.submitted,
+        "errors": found.errors,
+    }

@@ -15,10 +15,10 @@ import threading
 import time
 from typing import Any
 
+from plant_analytics.fetch.service import handle_job
 from plant_analytics.infra.queue import Job, MemoryQueue, Outcome
 from plant_analytics.pipeline.service import (
     Pipeline,
-    process_job,
     recover,
     update_queue_metrics,
 )
@@ -41,7 +41,8 @@ def run(settings: Any, stop_event: threading.Event) -> None:
     )
 
     def handler(job: Job, redelivered: bool) -> Outcome:
-        return process_job(pipeline, job, redelivered)
+        # A fetch run (plant_analytics.fetch) downloads its file first, then loads as any.
+        return handle_job(pipeline, job, redelivered)
 
     on_idle = _idle_duties(pipeline)
     consumers = [
