@@ -52,7 +52,8 @@ seed: migrate ## Load the bundled sample eGRID files
 	$(PA) seed
 
 .PHONY: up
-up: seed web-build ## Install, migrate, load the sample data, build the dashboard, run on http://localhost:8000
+up: seed web-build ## Install, migrate, load the sample data, build the dashboard, run on http://localhost:8000 (FETCH=latest|YEAR|all: EPA's files too)
+	@$(if $(FETCH),$(PA) fetch $(FETCH) || echo "fetch $(FETCH) failed (see above): serving what is loaded",true)  # offline-safe: nothing is downloaded unless FETCH is set
 	@$(PA) serve --target all || [ $$? -eq 130 ]  # 130: stopped with Ctrl-C
 
 .PHONY: bench

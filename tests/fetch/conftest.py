@@ -232,3 +232,19 @@ def write_catalogue(path: Path, **overrides: dict[str, str]) -> Path:
         writer.writeheader()
         writer.writerows(rows)
     return path
+
+
+@pytest.fixture(scope="session")
+def workbook_2022_revised(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """The same year re-issued: other bytes (a notes sheet added), the same data."""
+    path = tmp_path_factory.mktemp("epa") / "egrid2022_data.xlsx"
+    write_workbook(
+        path,
+        {
+            "ST22": _sheet(Level.STATE, 2022, "st2022.csv"),
+            "SRL22": _sheet(Level.SUBREGION, 2022, "srl2022.csv"),
+            "US22": _sheet(Level.US, 2022, "us2022.csv"),
+        },
+        extra_sheets=["Contents", "Notes"],
+    )
+    return path.read_bytes()
