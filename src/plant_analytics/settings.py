@@ -130,6 +130,12 @@ class Settings(BaseSettings):
     watch_interval_seconds: int = Field(
         default=86400, description="How often the watch checks the catalogue's URLs."
     )
+    stale_upload_seconds: int = Field(
+        default=21600,
+        ge=60,
+        description="A partial upload untouched for this long (a crash mid-upload) is deleted "
+        "at start and by the scheduler: spooled files, and S3 multipart uploads never completed.",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

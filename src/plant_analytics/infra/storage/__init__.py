@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 from urllib.parse import urlparse
@@ -9,6 +10,7 @@ from urllib.parse import urlparse
 from plant_analytics.infra.storage.base import (
     PREFIXES,
     BadFileNameError,
+    CleanReport,
     FileTooLargeError,
     ObjectNotFoundError,
     ObjectStore,
@@ -24,6 +26,7 @@ from plant_analytics.infra.storage.s3 import S3Store
 __all__ = [
     "PREFIXES",
     "BadFileNameError",
+    "CleanReport",
     "FileTooLargeError",
     "LocalStore",
     "ObjectNotFoundError",
@@ -33,12 +36,14 @@ __all__ = [
     "Spooler",
     "StorageError",
     "StoredObject",
+    "clean_stale_uploads",
     "get_store",
     "sanitize_name",
 ]
 
 _stores: dict[tuple[str | None, str | None, str], ObjectStore] = {}
 _lock = threading.Lock()
+log = logging.getLogger(__name__)
 
 
 def get_store(settings: Any) -> ObjectStore:
@@ -53,10 +58,34 @@ def get_store(settings: Any) -> ObjectStore:
     cache_key = (url, endpoint, "" if url else local_root)
     with _lock:
         store = _stores.get(cache_key)
-        if store is None:
-            store = _make_store(url, endpoint, local_root)
-            _stores[cache_key] = store
-        return store
+        if store is not None:
+            return store
+        store = _make_store(url, endpoint, local_root)
+        _stores[cache_key] = store
+    # The first use of a store in a process is its start: clear what a crash left behind.
+    clean_stale_uploads(store, settings)
+    return store
+
+
+def clean_stale_uploads(store: ObjectStore, settings: Any) -> CleanReport:
+    """Delete the partial uploads older than PA_STALE_UPLOAD_SECONDS; never raises (a store
+    that cannot be reached now is cleaned next time), logs what it removed."""
+    max_age = float(getattr(settings, "stale_upload_seconds", 21600))
+    try:
+        report = store.clean_stale_uploads(max_age)
+    except Exception as exc:
+        log.warning("clean-up of stale partial uploads in %s failed (%r)", store.description, exc)
+        return CleanReport()
+    if report.removed:
+        log.info(
+            "removed %d stale partial upload(s) (%d bytes) and %d unfinished multipart "
+            "upload(s) from %s",
+            len(report.files),
+            report.bytes,
+            len(report.multipart_uploads),
+            store.description,
+        )
+    return report
 
 
 def _make_store(url: str | None, endpoint: str | None, local_root: str) -> ObjectStore:

@@ -11,11 +11,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import tempfile
+import time
 import unicodedata
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -23,6 +25,10 @@ PREFIXES = ("incoming", "processed", "failed")
 KEY_PATTERN = re.compile(r"^(incoming|processed|failed)/([0-9a-f]{64})$")
 CHUNK_BYTES = 1 << 20
 MAX_NAME_CHARS = 200
+PART_SUFFIX = ".part"
+"""Every file the store writes before it is complete ends so (uploads, metadata)."""
+DOWNLOAD_PREFIX = "pa-object-"
+"""The temporary directories that hold a local copy of an object while a worker reads it."""
 
 
 class StorageError(Exception):
@@ -115,7 +121,7 @@ class Spooler:
         self._digest = hashlib.sha256()
         self._size = 0
         self._handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed in finish/abort
-            prefix="upload-", suffix=".part", dir=directory, delete=False
+            prefix="upload-", suffix=PART_SUFFIX, dir=directory, delete=False
         )
         self.path = Path(self._handle.name)
 
@@ -148,6 +154,52 @@ def spool(stream: BinaryIO, directory: Path | None, max_bytes: int) -> Spooled:
         spooler.abort()
         raise
     return spooler.finish()
+
+
+@dataclass
+class CleanReport:
+    """What a clean-up of stale partial uploads removed."""
+
+    files: list[str] = field(default_factory=list)
+    bytes: int = 0
+    multipart_uploads: list[str] = field(default_factory=list)
+    """S3 multipart uploads started and never completed (their parts are stored and billed)."""
+
+    @property
+    def removed(self) -> int:
+        return len(self.files) + len(self.multipart_uploads)
+
+
+def remove_stale_partials(
+    directory: Path, max_age_seconds: float, *, now: float | None = None
+) -> CleanReport:
+    """Delete what a crash left in ``directory``: ``*.part`` files and object copies
+    (``pa-object-*`` directories) not modified for ``max_age_seconds``.
+
+    An upload in progress writes its file as the bytes arrive, so its modification time is
+    recent and it is kept; only files nobody has written to for the whole threshold go.
+    """
+    report = CleanReport()
+    if not directory.is_dir():
+        return report
+    cutoff = (time.time() if now is None else now) - max_age_seconds
+    for path in sorted(directory.iterdir()):
+        try:
+            info = path.lstat()
+            if info.st_mtime > cutoff:
+                continue
+            if path.is_file() and path.name.endswith(PART_SUFFIX):
+                path.unlink()
+                report.files.append(str(path))
+                report.bytes += info.st_size
+            elif path.is_dir() and not path.is_symlink() and path.name.startswith(DOWNLOAD_PREFIX):
+                size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+                shutil.rmtree(path)
+                report.files.append(str(path))
+                report.bytes += size
+        except FileNotFoundError:  # finished or removed by its owner meanwhile
+            continue
+    return report
 
 
 Check = Callable[[Path, str], str]
@@ -189,11 +241,25 @@ class ObjectStore(Protocol):
         """The object with this checksum, whichever prefix holds it."""
         ...
 
+    def clean_stale_uploads(
+        self, max_age_seconds: float, *, now: float | None = None
+    ) -> CleanReport:
+        """Delete partial uploads a crash left behind, untouched for ``max_age_seconds``."""
+        ...
+
 
 class SpoolingStore:
     """What every store shares: an upload is spooled (size-limited, hashed), then stored."""
 
     spool_dir: Path | None
+
+    def clean_stale_uploads(
+        self, max_age_seconds: float, *, now: float | None = None
+    ) -> CleanReport:
+        """Delete the spooled partial uploads a crash (kill -9) left in the spool directory."""
+        if self.spool_dir is None:
+            return CleanReport()
+        return remove_stale_partials(self.spool_dir, max_age_seconds, now=now)
 
     def put_spooled(self, spooled: Spooled, *, original_name: str, check: Check) -> StoredObject:
         raise NotImplementedError

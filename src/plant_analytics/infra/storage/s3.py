@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from plant_analytics.infra.storage.base import (
+    DOWNLOAD_PREFIX,
     KEY_PATTERN,
     PREFIXES,
     Check,
+    CleanReport,
     ObjectNotFoundError,
     Spooled,
     SpoolingStore,
@@ -25,8 +27,13 @@ from plant_analytics.infra.storage.base import (
     StoredObject,
     check_key,
     key_for,
+    remove_stale_partials,
     sanitize_name,
 )
+
+DEFAULT_SPOOL_DIR = Path(tempfile.gettempdir()) / "plant-analytics-spool"
+"""Where uploads are spooled before they are sent, and objects copied for reading: a folder
+of the platform's own, so that clearing stale partial files touches nothing else."""
 
 CONTENT_TYPES = {
     "csv": "text/csv",
@@ -45,6 +52,7 @@ class S3Store(SpoolingStore):
         endpoint_url: str | None = None,
         client: Any = None,
         create_bucket: bool = False,
+        spool_dir: Path | None = None,
     ) -> None:
         import boto3
         from botocore.config import Config
@@ -59,7 +67,8 @@ class S3Store(SpoolingStore):
                 s3={"addressing_style": "path"} if endpoint_url else {},
             ),
         )
-        self.spool_dir: Path | None = None
+        self.spool_dir: Path | None = spool_dir or DEFAULT_SPOOL_DIR
+        self.spool_dir.mkdir(parents=True, exist_ok=True)
         self.description = f"s3://{bucket}/{self.base}" + (
             f" at {endpoint_url}" if endpoint_url else ""
         )
@@ -136,7 +145,7 @@ class S3Store(SpoolingStore):
     def open_local(self, key: str) -> Iterator[Path]:
         from botocore.exceptions import ClientError
 
-        with tempfile.TemporaryDirectory(prefix="pa-object-") as directory:
+        with tempfile.TemporaryDirectory(prefix=DOWNLOAD_PREFIX, dir=self.spool_dir) as directory:
             path = Path(directory) / check_key(key).group(2)
             try:
                 self.client.download_file(self.bucket, self._object_key(key), str(path))
@@ -189,3 +198,32 @@ class S3Store(SpoolingStore):
             if self.exists(key):
                 return self.stat(key)
         return None
+
+    def clean_stale_uploads(
+        self, max_age_seconds: float, *, now: float | None = None
+    ) -> CleanReport:
+        """The spooled partial files, and the bucket's multipart uploads started under this
+        store's base more than ``max_age_seconds`` ago and never completed (a crash while
+        ``upload_file`` sent a large file in parts): aborting one frees its stored parts."""
+        from datetime import UTC, datetime, timedelta
+
+        report = (
+            remove_stale_partials(self.spool_dir, max_age_seconds, now=now)
+            if self.spool_dir is not None
+            else CleanReport()
+        )
+        moment = datetime.now(UTC) if now is None else datetime.fromtimestamp(now, UTC)
+        cutoff = moment - timedelta(seconds=max_age_seconds)
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        prefix = f"{self.base}/" if self.base else ""
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+            for upload in page.get("Uploads", []):
+                if upload["Initiated"] > cutoff:
+                    continue
+                if not KEY_PATTERN.match(self._store_key(upload["Key"])):
+                    continue  # not one of ours
+                self.client.abort_multipart_upload(
+                    Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                )
+                report.multipart_uploads.append(upload["Key"])
+        return report
