@@ -79,7 +79,9 @@ class EpaServer:
 
     def asked(self, path: str, method: str | None = None) -> list[dict[str, Any]]:
         return [
-            r for r in self.requests if r["path"] == path and (method is None or r["method"] == method)
+            r
+            for r in self.requests
+            if r["path"] == path and (method is None or r["method"] == method)
         ]
 
 
@@ -90,10 +92,10 @@ def _handler(state: EpaServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *_args: Any) -> None:
             pass
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             self._answer(body=False)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             self._answer(body=True)
 
         def _answer(self, body: bool) -> None:
@@ -137,7 +139,9 @@ def _handler(state: EpaServer) -> type[BaseHTTPRequestHandler]:
                 if start >= len(content):
                     return self._plain(416, b"")
                 self.send_response(206)
-                self.send_header("Content-Range", f"bytes {start}-{len(content) - 1}/{len(content)}")
+                self.send_header(
+                    "Content-Range", f"bytes {start}-{len(content) - 1}/{len(content)}"
+                )
             else:
                 self.send_response(200)
             if state.ranges:

@@ -36,7 +36,8 @@ def test_every_url_is_well_formed(item) -> None:  # type: ignore[no-untyped-def]
     url = urlsplit(item.url)
     assert url.scheme in {"http", "https"}
     assert url.netloc == "www.epa.gov"
-    assert not url.query and not url.fragment
+    assert not url.query
+    assert not url.fragment
     assert url.path.endswith("/" + item.file_name), "the URL names the file"
     suffix = {FileKind.ZIP: ".zip"}.get(item.kind)
     assert item.file_name.lower().endswith(suffix or ".xlsx")

@@ -75,7 +75,8 @@ def test_fetch_a_year_stores_the_raw_file_loads_it_and_the_api_serves_it(
     # the size and checksum the catalogue did not know are recorded, with the validators
     with engine.connect() as conn:
         state = conn.execute(sa.select(release_fetch)).mappings().one()
-    assert state["sha256"] == result.sha256 and state["size_bytes"] == len(workbook_2022)
+    assert state["sha256"] == result.sha256
+    assert state["size_bytes"] == len(workbook_2022)
     assert state["etag"] == epa.files[path].etag
     assert not part_path(settings, result.item).exists()
     # the API serves it
@@ -105,7 +106,8 @@ def test_a_second_fetch_is_a_no_op(
     second = fetch(engine, settings)
 
     assert second.status == "noop", second.message
-    assert "unchanged" in second.message and not second.downloaded
+    assert "unchanged" in second.message
+    assert not second.downloaded
     assert len(epa.asked(path, "GET")) == gets, "nothing downloaded again"
     conditional = epa.asked(path, "HEAD")[-1]["headers"]
     assert conditional["If-None-Match"] == epa.files[path].etag
@@ -182,12 +184,14 @@ def test_a_wrong_checksum_is_refused_with_nothing_loaded(
     result = fetch(engine, settings)
 
     assert result.status == "failed"
-    assert "SHA-256" in result.message and "Nothing was loaded" in result.message
+    assert "SHA-256" in result.message
+    assert "Nothing was loaded" in result.message
     assert epa.base_url + path in result.message
     assert count_rows(engine, "state", 2022) == 0
     assert current_releases(engine, 2022) == []
     store = get_store(settings)
-    assert store.list("incoming") == [] and store.list("processed") == []
+    assert store.list("incoming") == []
+    assert store.list("processed") == []
     assert not part_path(settings, result.item).exists(), "the wrong bytes are not kept"
 
     epa.corrupt.clear()

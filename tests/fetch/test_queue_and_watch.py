@@ -33,9 +33,7 @@ def setup(request: pytest.FixtureRequest, tmp_path: Path, epa: EpaServer) -> tup
         return engine, make_settings(tmp_path, engine, fetch_base_url=epa.base_url)
     engine = request.getfixturevalue("postgres_engine")
     broker = request.getfixturevalue("broker_url")
-    return engine, make_settings(
-        tmp_path, engine, fetch_base_url=epa.base_url, broker_url=broker
-    )
+    return engine, make_settings(tmp_path, engine, fetch_base_url=epa.base_url, broker_url=broker)
 
 
 def fetch_runs(engine: Engine) -> list[dict[str, Any]]:
@@ -66,7 +64,8 @@ def test_a_queued_fetch_is_downloaded_and_loaded_by_the_worker(
 
     submitted = submit_fetch(p, item, "api:admin@plantanalytics.com")
     again = submit_fetch(p, item, "api:admin@plantanalytics.com")
-    assert again.duplicate_of_active_run and again.run_id == submitted.run_id
+    assert again.duplicate_of_active_run
+    assert again.run_id == submitted.run_id
 
     with worker_thread(settings):
         run = wait_for(lambda: run_finished(engine, submitted.run_id), what="the fetch run")
@@ -88,7 +87,8 @@ def test_a_failed_download_fails_the_run_with_what_to_do(
     with worker_thread(settings):
         run = wait_for(lambda: run_finished(engine, submitted.run_id), what="the fetch run")
     assert run["status"] == "failed"
-    assert "answered 500" in run["message"] and "plant-analytics ingest" in run["message"]
+    assert "answered 500" in run["message"]
+    assert "plant-analytics ingest" in run["message"]
     assert count_rows(engine, "state", 2022) == 0
 
 
@@ -106,7 +106,8 @@ def test_the_watch_submits_one_fetch_per_changed_file_with_two_schedulers(
 
     # unchanged: a conditional HEAD answered 304, nothing submitted
     unchanged = watch_once(Pipeline.from_settings(settings, engine=engine))
-    assert unchanged.checked == ["egrid2022_data"] and unchanged.submitted == []
+    assert unchanged.checked == ["egrid2022_data"]
+    assert unchanged.submitted == []
     assert epa.asked(path, "HEAD")[-1]["headers"]["If-None-Match"] == epa.files[path].etag
     assert fetch_runs(engine) == []
 
@@ -136,7 +137,8 @@ def test_the_watch_submits_one_fetch_per_changed_file_with_two_schedulers(
     assert run["status"] == "succeeded", run["message"]
     assert run["requested_by"] == "watch"
     second = {r["level"]: r for r in current(engine, 2022)}
-    assert set(second) == set(first) and all(second[k]["id"] != first[k] for k in first)
+    assert set(second) == set(first)
+    assert all(second[k]["id"] != first[k] for k in first)
     assert {r["storage_key"] for r in second.values()} == {f"processed/{run['sha256']}"}
     assert len(fetch_runs(engine)) == 1, "no duplicate loads"
     # and now it is the file we hold: 304 again
@@ -149,9 +151,7 @@ def test_the_watch_is_off_unless_enabled(
     off = make_settings(tmp_path, sqlite_engine, fetch_base_url=epa.base_url)
     assert WatchTimer().run_if_due(off) is None
     assert epa.requests == []
-    on = make_settings(
-        tmp_path, sqlite_engine, fetch_base_url=epa.base_url, watch_enabled=True
-    )
+    on = make_settings(tmp_path, sqlite_engine, fetch_base_url=epa.base_url, watch_enabled=True)
     timer = WatchTimer()
     assert timer.run_if_due(on) is not None
     assert timer.run_if_due(on) is None, "not again before PA_WATCH_INTERVAL_SECONDS"

@@ -19,6 +19,7 @@ from plant_analytics.api.errors import install_error_handlers
 from plant_analytics.api.fastpath import FastPathApp, FastPathMiddleware, fast_path_routes
 from plant_analytics.api.routers import (
     aggregates,
+    emissions,
     generators,
     plants,
     reference,
@@ -73,7 +74,7 @@ def api_router(
     """Every analytics route under ``/api/v1``; ``router.api_context`` holds its cache etc."""
     ctx = make_context(settings, engine=engine, cache=cache)
     router = APIRouter(dependencies=[Depends(binder(ctx))])
-    modules = (plants, generators, units, regions, aggregates, trends, reference)
+    modules = (plants, generators, units, regions, aggregates, trends, reference, emissions)
     for module in modules:
         router.include_router(module.router, prefix=API_PREFIX)
     ctx.fast_path_routes = fast_path_routes(

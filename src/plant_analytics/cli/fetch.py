@@ -126,11 +126,9 @@ def _list(engine: Any, settings: Any) -> None:
             item = row.item
             years = ",".join(map(str, item.data_years))
             newer = f"\tnewer: {row.newer.file_id}" if row.newer else ""
-            out.print(
+            typer.echo(
                 f"{item.file_id}\t{years}\t{item.revision or '-'}\t{item.published or '-'}\t"
-                f"{item.kind.value}\t{row.status}{newer}\t{item.url}",
-                soft_wrap=True,
-                highlight=False,
+                f"{item.kind.value}\t{row.status}{newer}\t{item.url}"
             )
         return
     table = Table(title="eGRID release files (egrid/data/releases.csv)")

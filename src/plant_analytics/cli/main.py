@@ -396,17 +396,18 @@ def export(
 @app.command()
 def seed(quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False) -> None:
     """Load the sample eGRID files shipped in data/egrid (already loaded ones are skipped)."""
-    from plant_analytics.ingest.seed import sample_files
+    from plant_analytics.ingest.seed import sample_loads
     from plant_analytics.ingest.service import IngestOptions, ingest_file
 
     engine = _engine()
-    files = sample_files()
-    if not files:
+    loads = sample_loads()
+    if not loads:
         console.print("[red]✗[/] no sample files found (set PA_SAMPLE_DIR)")
         raise typer.Exit(1)
     failed = 0
-    for path in files:
-        result = ingest_file(engine, path, IngestOptions(loaded_by="seed"))
+    for load in loads:
+        path = load.path
+        result = ingest_file(engine, path, IngestOptions(loaded_by="seed", year=load.year))
         failed += not result.ok
         rows = sum(d.rows for d in result.datasets)
         mark = {"succeeded": "[green]loaded[/]", "noop": "[dim]already loaded[/]"}.get(
@@ -440,3 +441,7 @@ def _register_optional() -> None:
 
 
 _register_optional()
+
+from plant_analytics.cli.estimate import register as _register_estimate  # noqa: E402
+
+_register_estimate(app)
