@@ -38,6 +38,8 @@ class Level(enum.StrEnum):
 
 
 REGION_LEVELS = frozenset({Level.STATE, Level.BA, Level.SUBREGION, Level.NERC, Level.US})
+# Lookup tables published beside eGRID (no sheet of the workbook): told by their own codes.
+LOOKUP_LEVELS = frozenset({Level.LOCATION})
 
 
 @dataclass(frozen=True)

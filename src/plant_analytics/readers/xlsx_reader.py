@@ -412,6 +412,10 @@ def open_file(
         if is_xlsx_container(infos) or suffix in {".xlsx", ".xlsm"}:
             return open_xlsx(path, name)  # an xlsx without xl/workbook.xml is refused there
         return read_archive(path, name)
+    if suffix == ".json":  # EPA Power Profiler's subregion.json (readers/power_profiler.py)
+        from plant_analytics.readers.power_profiler import read_power_profiler
+
+        return read_power_profiler(path, name)
     if suffix in WORKBOOK_SUFFIXES or suffix in ARCHIVE_SUFFIXES:
         kind = "a zip archive" if suffix in ARCHIVE_SUFFIXES else "an Excel workbook"
         reason = (
