@@ -38,6 +38,102 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/catalogue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every eGRID release file EPA publishes, with what is loaded here */
+        get: operations["list_catalogue_api_v1_catalogue_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalogue/{file_id}/fetch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Fetch one release file from EPA and load it (through the queue and a worker) */
+        post: operations["fetch_release_file_api_v1_catalogue__file_id__fetch_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/emissions/estimate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Emissions of electricity used at one site or many
+         * @description EPA's method: `lb = kWh * output_rate_lb_per_MWh / 1000 / (1 - grid_gross_loss)`, with the subregion's total output emission rates (CO2, CO2e, NOx, SO2; CH4 and N2O where the year has them) and its interconnect's grid gross loss.
+         *
+         *     The body is one site (JSON `{zip|subregion, kwh, year?, period?}`), a JSON list of sites, `{"sites": [...]}`, or CSV text (`Content-Type: text/csv`, header `site_id,zip|subregion,kwh[,year,period]`). `period` is `year` (default) or `month` (x12). One site answers a problem (404 unknown ZIP, 422 malformed) when it cannot be estimated; in a batch each bad row gets its own `error` and the rest is computed. At most 100,000 sites. `format=csv|parquet` gives one row per site.
+         */
+        post: operations["estimate_api_v1_emissions_estimate_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/emissions/subregion-map": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * eGRID subregion boundaries (GeoJSON)
+         * @description The subregion outlines of EPA's Power Profiler (eGRID2023 rev2, data/egrid/power-profiler/subregion_2023rev2.json): one feature per subregion with `code` and `name`.
+         */
+        get: operations["subregion_map_api_v1_emissions_subregion_map_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/emissions/subregions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every subregion's rates, resource mix and grid loss, and the US's
+         * @description What the estimate uses, for one data year (default: the latest with subregion data): total output emission rates (lb/MWh), the resource mix (fractions) and the grid gross loss of each subregion's interconnect, with the releases they come from.
+         */
+        get: operations["subregions_api_v1_emissions_subregions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/generators": {
         parameters: {
             query?: never;
@@ -85,6 +181,26 @@ export interface paths {
         };
         /** One ingestion run: status, progress, counts and errors */
         get: operations["get_ingestion_api_v1_ingestions__run_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/locations/{zip}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A ZIP code's utilities, eGRID subregions and their rates
+         * @description The state, the utilities serving the ZIP code (predominant first) and their eGRID subregions, from the Power Profiler's ZIP lookup (level `location`), with each subregion's total output emission rates (lb/MWh) and its interconnect's grid gross loss for the year. An unknown ZIP code is a 404 naming it; a malformed one a 422.
+         */
+        get: operations["get_location_api_v1_locations__zip__get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -199,6 +315,26 @@ export interface paths {
          * @description Ranked descending. Values come from the year's PLNT sheet when it is loaded, otherwise from the sum of each plant's generators (grouped on ORISPL, or on state + plant name when the generators carry no ORISPL); `meta.source` says which.
          */
         get: operations["top_plants_api_v1_plants_top_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Data-quality notes of what is loaded
+         * @description What the loaded files hold as EPA published them and is reported rather than refused: a natural key (ORISPL+GENID, ...) on several rows, each row loaded; sequence numbers that cannot identify rows. One row per note, per current release.
+         */
+        get: operations["quality_api_v1_quality_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -383,8 +519,10 @@ export interface paths {
         put?: never;
         /**
          * Log in with email and password
-         * @description Returns an access token (1 h) and a refresh token. Repeated failures are slowed, then
-         *     the account locks (423) for a while.
+         * @description Returns an access token (1 h) and a refresh token. Failures are answered after a
+         *     growing delay; after repeated failures for an account, the client that failed waits
+         *     (429, `Retry-After`) before trying that account again. Other clients are not affected,
+         *     and the answer is the same whether or not the account exists.
          */
         post: operations["login_auth_login_post"];
         delete?: never;
@@ -521,7 +659,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Lift a lockout (admin) */
+        /** Clear a user's failed logins (admin) */
         post: operations["unlock_user_auth_users__user_id__unlock_post"];
         delete?: never;
         options?: never;
@@ -717,11 +855,100 @@ export interface components {
              */
             user_id: number;
         };
+        /** CatalogueFile */
+        CatalogueFile: {
+            /** Data Years */
+            data_years: number[];
+            /** Edition Ids */
+            edition_ids: string[];
+            fetched: components["schemas"]["FetchedFile"] | null;
+            /** File Id */
+            file_id: string;
+            /** File Name */
+            file_name: string;
+            /** Kind */
+            kind: string;
+            /** Loadable */
+            loadable: boolean;
+            /** Loaded Years */
+            loaded_years: number[];
+            /** Newer Revision */
+            newer_revision: string | null;
+            /** Published */
+            published: string | null;
+            /** Revision */
+            revision: string | null;
+            run: components["schemas"]["FetchRun"] | null;
+            /** Sha256 */
+            sha256: string | null;
+            /** Size Bytes */
+            size_bytes: number | null;
+            /** Source */
+            source: string;
+            /** Status */
+            status: string;
+            /** Url */
+            url: string;
+        };
+        /** CatalogueList */
+        CatalogueList: {
+            /** Data */
+            data: components["schemas"]["CatalogueFile"][];
+            /** Watch Enabled */
+            watch_enabled: boolean;
+        };
+        /** FetchAccepted */
+        FetchAccepted: {
+            /** Duplicate Of Active Run */
+            duplicate_of_active_run: boolean;
+            /** File Id */
+            file_id: string;
+            /** Id */
+            id: number;
+            /** Links */
+            links: {
+                [key: string]: string;
+            };
+            /** Note */
+            note: string | null;
+            /** Status */
+            status: string;
+        };
+        /** FetchedFile */
+        FetchedFile: {
+            /** Checked At */
+            checked_at: string | null;
+            /** Etag */
+            etag: string | null;
+            /** Fetched At */
+            fetched_at: string | null;
+            /** Last Modified */
+            last_modified: string | null;
+            /** Message */
+            message: string | null;
+            /** Sha256 */
+            sha256: string | null;
+            /** Size Bytes */
+            size_bytes: number | null;
+            /** Storage Key */
+            storage_key: string | null;
+        };
+        /** FetchRun */
+        FetchRun: {
+            /** Id */
+            id: number;
+            /** Message */
+            message: string | null;
+            /** Progress */
+            progress: number;
+            /** Status */
+            status: string;
+        };
         /**
          * Format
          * @enum {string}
          */
-        Format: "json" | "csv" | "ndjson" | "parquet";
+        Format: "json" | "csv" | "csv-raw" | "ndjson" | "parquet";
         /** GeneratorRow */
         GeneratorRow: {
             /**
@@ -914,6 +1141,12 @@ export interface components {
         Page_PlantRow_: {
             /** Data */
             data: components["schemas"]["PlantRow"][];
+            meta: components["schemas"]["ListMeta"];
+        };
+        /** Page[QualityNote] */
+        Page_QualityNote_: {
+            /** Data */
+            data: components["schemas"]["QualityNote"][];
             meta: components["schemas"]["ListMeta"];
         };
         /** Page[RegionRow] */
@@ -1160,6 +1393,72 @@ export interface components {
              */
             source_row: number;
         };
+        /**
+         * QualityNote
+         * @description What a loaded file holds as EPA published it: loaded exactly, and reported.
+         */
+        QualityNote: {
+            /**
+             * Columns
+             * @description The key's source codes.
+             * @example [
+             *       "ORISPL",
+             *       "GENID"
+             *     ]
+             */
+            columns: string[];
+            /**
+             * Data Year
+             * @example 2021
+             */
+            data_year: number;
+            /**
+             * File Name
+             * @example egrid2021_data.xlsx
+             */
+            file_name: string;
+            /**
+             * Key
+             * @description The repeated key, its parts joined by /.
+             * @example 3/1
+             */
+            key: string | null;
+            /**
+             * Kind
+             * @description `duplicate_key`: a natural key on several rows, each loaded; `sequence_not_unique`: rows identified by their row in the file.
+             * @example duplicate_key
+             */
+            kind: string;
+            /**
+             * Level
+             * @example generator
+             */
+            level: string;
+            /**
+             * Note
+             * @example ORISPL+GENID '3/1' is on 2 rows (3, 4); each is loaded as published
+             */
+            note: string;
+            /**
+             * Release Id
+             * @example 6
+             */
+            release_id: number;
+            /**
+             * Rows
+             * @description The rows of the file that hold it.
+             * @example [
+             *       3,
+             *       4
+             *     ]
+             */
+            rows: number[];
+            /**
+             * Sheet
+             * @example GEN21
+             */
+            sheet: string | null;
+        };
         /** RefreshRequest */
         RefreshRequest: {
             /** Refresh Token */
@@ -1218,6 +1517,11 @@ export interface components {
          * @enum {string}
          */
         Role: "admin" | "analyst" | "viewer";
+        /**
+         * Rounding
+         * @enum {string}
+         */
+        Rounding: "none" | "power-profiler";
         /** StateRow */
         StateRow: {
             /**
@@ -1442,6 +1746,11 @@ export interface components {
             /** Locked Until */
             locked_until: string | null;
             role: components["schemas"]["Role"];
+            /**
+             * Subject
+             * @description The user's never-reused identifier: the `sub` of their tokens, the `user` of log lines.
+             */
+            subject: string;
         };
         /** UserUpdate */
         UserUpdate: {
@@ -1488,6 +1797,12 @@ export interface components {
              * Format: date-time
              */
             loaded_at: string;
+            /**
+             * Quality Notes
+             * @description How many data-quality notes the release has (see /quality).
+             * @example 0
+             */
+            quality_notes: number;
             /**
              * Release Id
              * @example 6
@@ -1555,7 +1870,7 @@ export interface operations {
                 capacity_max?: number | null;
                 /** @description Minimum nameplate capacity, MW (inclusive). */
                 capacity_min?: number | null;
-                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. */
+                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. `csv` neutralises text that a spreadsheet would run as a formula (a leading `'`); `csv-raw` writes all text verbatim (docs/api.md, "CSV and spreadsheets"). */
                 format?: components["schemas"]["Format"];
                 /** @description Plant primary fuel category (eGRID PLFUELCT: COAL, GAS, OIL, NUCLEAR, HYDRO, WIND, SOLAR, BIOMASS, GEOTHERMAL, OFSL, OTHF); repeatable. */
                 fuel?: string[] | null;
@@ -1644,6 +1959,271 @@ export interface operations {
             };
         };
     };
+    list_catalogue_api_v1_catalogue_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogueList"];
+                };
+            };
+        };
+    };
+    fetch_release_file_api_v1_catalogue__file_id__fetch_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                file_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FetchAccepted"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    estimate_api_v1_emissions_estimate_post: {
+        parameters: {
+            query?: {
+                /** @description `json` (default), `csv`, `csv-raw` or `parquet`. */
+                format?: components["schemas"]["Format"];
+                /** @description `none` (default): the rates as loaded; `power-profiler`: the CO2 rate rounded to one decimal first, reproducing EPA's Power Profiler's figure. */
+                rounding?: components["schemas"]["Rounding"];
+                /** @description Data year of the rates; default: the latest year with subregion data. */
+                year?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "zip": "02108",
+                 *       "kwh": 7200
+                 *     }
+                 */
+                "application/json": Record<string, never>;
+                /**
+                 * @example site_id,zip,kwh
+                 *     boston,02108,7200
+                 */
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing with this id or code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description An invalid parameter, named in `detail` and `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://plant-analytics.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "query.sort: unknown column 'foo'; sort on a numeric column such as net_generation_mwh",
+                     *       "instance": "/api/v1/plants",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "query.sort",
+                     *           "in": "query",
+                     *           "message": "unknown column"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    subregion_map_api_v1_emissions_subregion_map_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing with this id or code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description An invalid parameter, named in `detail` and `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://plant-analytics.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "query.sort: unknown column 'foo'; sort on a numeric column such as net_generation_mwh",
+                     *       "instance": "/api/v1/plants",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "query.sort",
+                     *           "in": "query",
+                     *           "message": "unknown column"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    subregions_api_v1_emissions_subregions_get: {
+        parameters: {
+            query?: {
+                /** @description Data year of the rates; default: the latest year with subregion data. */
+                year?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing with this id or code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description An invalid parameter, named in `detail` and `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://plant-analytics.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "query.sort: unknown column 'foo'; sort on a numeric column such as net_generation_mwh",
+                     *       "instance": "/api/v1/plants",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "query.sort",
+                     *           "in": "query",
+                     *           "message": "unknown column"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_generators_api_v1_generators_get: {
         parameters: {
             query?: {
@@ -1653,7 +2233,7 @@ export interface operations {
                 capacity_min?: number | null;
                 /** @description `meta.next_cursor` of the previous page, unchanged. */
                 cursor?: string | null;
-                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. */
+                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. `csv` neutralises text that a spreadsheet would run as a formula (a leading `'`); `csv-raw` writes all text verbatim (docs/api.md, "CSV and spreadsheets"). */
                 format?: components["schemas"]["Format"];
                 /** @description Generator primary fuel (eGRID FUELG1, e.g. NG, SUN, WND); repeatable. */
                 fuel?: string[] | null;
@@ -1834,10 +2414,78 @@ export interface operations {
             };
         };
     };
+    get_location_api_v1_locations__zip__get: {
+        parameters: {
+            query?: {
+                /** @description Data year of the rates; default: the latest year with subregion data. */
+                year?: number | null;
+            };
+            header?: never;
+            path: {
+                zip: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing with this id or code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description An invalid parameter, named in `detail` and `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://plant-analytics.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "query.sort: unknown column 'foo'; sort on a numeric column such as net_generation_mwh",
+                     *       "instance": "/api/v1/plants",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "query.sort",
+                     *           "in": "query",
+                     *           "message": "unknown column"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     metrics_catalog_api_v1_metrics_catalog_get: {
         parameters: {
             query?: {
-                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. */
+                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. `csv` neutralises text that a spreadsheet would run as a formula (a leading `'`); `csv-raw` writes all text verbatim (docs/api.md, "CSV and spreadsheets"). */
                 format?: components["schemas"]["Format"];
             };
             header?: never;
@@ -1914,7 +2562,7 @@ export interface operations {
                 capacity_min?: number | null;
                 /** @description `meta.next_cursor` of the previous page, unchanged. */
                 cursor?: string | null;
-                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. */
+                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. `csv` neutralises text that a spreadsheet would run as a formula (a leading `'`); `csv-raw` writes all text verbatim (docs/api.md, "CSV and spreadsheets"). */
                 format?: components["schemas"]["Format"];
                 /** @description Plant primary fuel category (eGRID PLFUELCT: COAL, GAS, OIL, NUCLEAR, HYDRO, WIND, SOLAR, BIOMASS, GEOTHERMAL, OFSL, OTHF); repeatable. */
                 fuel?: string[] | null;
@@ -2072,7 +2720,7 @@ export interface operations {
                 capacity_min?: number | null;
                 /** @description `meta.next_cursor` of the previous page, unchanged. */
                 cursor?: string | null;
-                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. */
+                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. `csv` neutralises text that a spreadsheet would run as a formula (a leading `'`); `csv-raw` writes all text verbatim (docs/api.md, "CSV and spreadsheets"). */
                 format?: components["schemas"]["Format"];
                 /** @description Generator primary fuel (eGRID FUELG1, e.g. NG, SUN, WND); repeatable. */
                 fuel?: string[] | null;
@@ -2159,7 +2807,7 @@ export interface operations {
     plant_history_api_v1_plants__plant_id__history_get: {
         parameters: {
             query?: {
-                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. */
+                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. `csv` neutralises text that a spreadsheet would run as a formula (a leading `'`); `csv-raw` writes all text verbatim (docs/api.md, "CSV and spreadsheets"). */
                 format?: components["schemas"]["Format"];
             };
             header?: never;
@@ -2238,7 +2886,7 @@ export interface operations {
     top_plants_api_v1_plants_top_get: {
         parameters: {
             query?: {
-                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. */
+                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. `csv` neutralises text that a spreadsheet would run as a formula (a leading `'`); `csv-raw` writes all text verbatim (docs/api.md, "CSV and spreadsheets"). */
                 format?: components["schemas"]["Format"];
                 /** @description Plant primary fuel category (eGRID PLFUELCT: COAL, GAS, OIL, NUCLEAR, HYDRO, WIND, SOLAR, BIOMASS, GEOTHERMAL, OFSL, OTHF); repeatable. */
                 fuel?: string[] | null;
@@ -2321,10 +2969,77 @@ export interface operations {
             };
         };
     };
+    quality_api_v1_quality_get: {
+        parameters: {
+            query?: {
+                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. `csv` neutralises text that a spreadsheet would run as a formula (a leading `'`); `csv-raw` writes all text verbatim (docs/api.md, "CSV and spreadsheets"). */
+                format?: components["schemas"]["Format"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_QualityNote_"];
+                    "application/vnd.apache.parquet": string;
+                    "application/x-ndjson": string;
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description Not modified: the ETag in If-None-Match is still current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description An invalid parameter, named in `detail` and `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://plant-analytics.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "query.sort: unknown column 'foo'; sort on a numeric column such as net_generation_mwh",
+                     *       "instance": "/api/v1/plants",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "query.sort",
+                     *           "in": "query",
+                     *           "message": "unknown column"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
     list_regions_api_v1_regions__level__get: {
         parameters: {
             query?: {
-                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. */
+                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. `csv` neutralises text that a spreadsheet would run as a formula (a leading `'`); `csv-raw` writes all text verbatim (docs/api.md, "CSV and spreadsheets"). */
                 format?: components["schemas"]["Format"];
                 /** @description Data year; the latest loaded by default. */
                 year?: number | null;
@@ -2475,7 +3190,7 @@ export interface operations {
     states_api_v1_states_get: {
         parameters: {
             query?: {
-                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. */
+                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. `csv` neutralises text that a spreadsheet would run as a formula (a leading `'`); `csv-raw` writes all text verbatim (docs/api.md, "CSV and spreadsheets"). */
                 format?: components["schemas"]["Format"];
             };
             header?: never;
@@ -2544,7 +3259,7 @@ export interface operations {
             query: {
                 /** @description ORISPL for a plant; the region code otherwise; none for us. */
                 code?: string | null;
-                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. */
+                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. `csv` neutralises text that a spreadsheet would run as a formula (a leading `'`); `csv-raw` writes all text verbatim (docs/api.md, "CSV and spreadsheets"). */
                 format?: components["schemas"]["Format"];
                 /** @description plant, state, ba, subregion, nerc or us */
                 level: components["schemas"]["TrendLevel"];
@@ -2626,7 +3341,7 @@ export interface operations {
             query?: {
                 /** @description `meta.next_cursor` of the previous page, unchanged. */
                 cursor?: string | null;
-                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. */
+                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. `csv` neutralises text that a spreadsheet would run as a formula (a leading `'`); `csv-raw` writes all text verbatim (docs/api.md, "CSV and spreadsheets"). */
                 format?: components["schemas"]["Format"];
                 /** @description Unit primary fuel (eGRID FUELU1, e.g. BIT, NG); repeatable. */
                 fuel?: string[] | null;
@@ -2707,7 +3422,7 @@ export interface operations {
     years_api_v1_years_get: {
         parameters: {
             query?: {
-                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. */
+                /** @description `json` (one page, the default); `csv`, `ndjson` or `parquet`: every matching row in sort order, ignoring `limit` and `cursor`. `csv` neutralises text that a spreadsheet would run as a formula (a leading `'`); `csv-raw` writes all text verbatim (docs/api.md, "CSV and spreadsheets"). */
                 format?: components["schemas"]["Format"];
             };
             header?: never;
@@ -2839,8 +3554,8 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Account locked */
-            423: {
+            /** @description Too many failed attempts from this client */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2917,8 +3632,8 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Account locked */
-            423: {
+            /** @description Too many failed attempts from this client */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2992,8 +3707,8 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Account locked */
-            423: {
+            /** @description Too many failed attempts from this client */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3070,8 +3785,8 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Account locked */
-            423: {
+            /** @description Too many failed attempts from this client */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3146,8 +3861,8 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Account locked */
-            423: {
+            /** @description Too many failed attempts from this client */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3220,8 +3935,8 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Account locked */
-            423: {
+            /** @description Too many failed attempts from this client */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3298,8 +4013,8 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Account locked */
-            423: {
+            /** @description Too many failed attempts from this client */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3369,15 +4084,6 @@ export interface operations {
             };
             /** @description Invalid request */
             422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": unknown;
-                };
-            };
-            /** @description Account locked */
-            423: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3459,8 +4165,8 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Account locked */
-            423: {
+            /** @description Too many failed attempts from this client */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3537,8 +4243,8 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Account locked */
-            423: {
+            /** @description Too many failed attempts from this client */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3613,8 +4319,8 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Account locked */
-            423: {
+            /** @description Too many failed attempts from this client */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3687,8 +4393,8 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Account locked */
-            423: {
+            /** @description Too many failed attempts from this client */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3767,8 +4473,8 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Account locked */
-            423: {
+            /** @description Too many failed attempts from this client */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3843,8 +4549,8 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
-            /** @description Account locked */
-            423: {
+            /** @description Too many failed attempts from this client */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

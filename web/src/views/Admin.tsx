@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { RUN_FINISHED, useCreateUser, useIngestion, useIngestions, useUpload, useUsers, useYears } from "../api/queries";
+import { CataloguePanel } from "../components/CatalogueFetch";
 import { DataTable } from "../components/DataTable";
 import { ActionError, QueryView } from "../components/Status";
 import { formatCount } from "../lib/format";
@@ -29,6 +30,7 @@ export default function AdminView() {
       </div>
       <RunsPanel />
       <ReleasesPanel />
+      <CataloguePanel />
     </div>
   );
 }
