@@ -163,6 +163,7 @@ def data_columns(level: Level | str) -> list[str]:
     table = level_table(level)
     return [c.name for c in table.columns if c.name not in ("id", *BASE_COLUMNS)]
 
+
 # What each file of the release catalogue (egrid/data/releases.csv) was fetched as: the
 # validators EPA's server gave (ETag, Last-Modified), the file's size and SHA-256, where the
 # raw file is kept, and what the watch for new revisions last saw (migration 0009).
