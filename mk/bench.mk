@@ -10,3 +10,9 @@ bench-api: install ## API req/s and p50/p99 with wrk: floor, /plants/top cached,
 	$(PY) -m plant_analytics.bench.api $(BENCH_API_ARGS)
 
 bench: bench-api
+
+.PHONY: bench-emissions
+bench-emissions: install ## Emissions estimate of 100,000 sites (parse, estimate, CSV), SQLite (docs/benchmarks.md, "## Emissions")
+	$(PY) -m plant_analytics.bench.emissions $(BENCH_EMISSIONS_ARGS)
+
+bench: bench-emissions

@@ -105,6 +105,7 @@ class Estimator:
         default_factory=dict
     )
     sources: dict[int, dict[str, Any]] = field(default_factory=dict)
+    _releases: dict[tuple[Level, int], dict[str, Any] | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.years = loaded_years(self.engine)
@@ -182,6 +183,13 @@ class Estimator:
             self._lookups[year] = table
         return self._lookups[year]
 
+    def release(self, level: Level, year: int) -> dict[str, Any] | None:
+        """The current release of a level and year, read once per estimator."""
+        key = (level, year)
+        if key not in self._releases:
+            self._releases[key] = repo.current_release(self.engine, level, year)
+        return self._releases[key]
+
     def _source(self, release: dict[str, Any] | None) -> int | None:
         if release is None:
             return None
@@ -244,7 +252,7 @@ class Estimator:
         if not subregion:
             raise SiteError(404, f"ZIP code {site.zip} has no eGRID subregion in the lookup")
         others = sorted({s for s, _ in entries[1:] if s and s != subregion})
-        release = repo.current_release(self.engine, Level.LOCATION, lookup_year)
+        release = self.release(Level.LOCATION, lookup_year)
         return subregion, {
             "year": lookup_year,
             "other_subregions": others,
