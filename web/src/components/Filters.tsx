@@ -12,22 +12,60 @@ export function yearsFrom(rows: readonly Row[]): number[] {
   return [...new Set(years)].sort((a, b) => b - a);
 }
 
-export function useYearOptions(): { years: number[]; latest: string | undefined; plantYears: number[]; isPending: boolean; error: unknown } {
+/**
+ * The loaded years, newest first, and the default year of a view: the latest year that holds
+ * one of `levels` (the data the view shows: plants for the map, region sheets or plants for
+ * Regions, the chosen level for Data), so that no view opens on a year it has nothing for.
+ * `levelsByYear` says which levels each year has, for the year picker.
+ */
+export function useYearOptions(levels?: readonly string[]): {
+  years: number[];
+  latest: string | undefined;
+  plantYears: number[];
+  levelsByYear: Record<number, string[]>;
+  isPending: boolean;
+  error: unknown;
+} {
   const query = useYears();
   const rows = query.data?.data;
-  const years = useMemo(() => yearsFrom((rows ?? []).filter((row) => row.level !== "ggl")), [rows]);
+  const years = useMemo(() => yearsFrom((rows ?? []).filter((row) => row.level !== "ggl" && row.level !== "location")), [rows]);
   const plantYears = useMemo(() => yearsFrom((rows ?? []).filter((row) => row.level === "plant")), [rows]);
-  return { years, latest: years[0] !== undefined ? String(years[0]) : undefined, plantYears, isPending: query.isPending, error: query.error };
+  const levelsByYear = useMemo(() => {
+    const out: Record<number, string[]> = {};
+    for (const row of rows ?? []) {
+      const year = Number(row.data_year ?? row.year);
+      if (!Number.isFinite(year)) continue;
+      (out[year] ??= []).push(String(row.level));
+    }
+    for (const list of Object.values(out)) list.sort();
+    return out;
+  }, [rows]);
+  const key = levels?.join(",") ?? "";
+  const latest = useMemo(() => {
+    const wanted = levels ? years.filter((year) => (levelsByYear[year] ?? []).some((level) => levels.includes(level))) : years;
+    return (wanted[0] ?? years[0])?.toString();
+  }, [years, levelsByYear, key]); // eslint-disable-line react-hooks/exhaustive-deps
+  return { years, latest, plantYears, levelsByYear, isPending: query.isPending, error: query.error };
 }
 
-export function YearSelect({ value, onChange, years }: { value: string; onChange: (year: string) => void; years: number[] }) {
+export function YearSelect({
+  value,
+  onChange,
+  years,
+  levelsByYear,
+}: {
+  value: string;
+  onChange: (year: string) => void;
+  years: number[];
+  levelsByYear?: Record<number, string[]>;
+}) {
   return (
     <label className="field">
       Year
       <select name="year" value={value} onChange={(e) => onChange(e.target.value)}>
         {years.map((year) => (
           <option key={year} value={year}>
-            {year}
+            {levelsByYear?.[year] ? `${year} (${levelsByYear[year]!.join(", ")})` : year}
           </option>
         ))}
       </select>

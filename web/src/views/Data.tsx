@@ -29,6 +29,9 @@ export const DATA_LEVELS: DataLevel[] = [
   { value: "us", label: "US", path: "/api/v1/regions/us", plantFilters: false, columns: ["code", "net_generation_mwh", "co2_tons", "co2_rate_lb_per_mwh"] },
 ];
 
+/** The level of /years whose data a Data level lists (plants: "plant", ...). */
+const DATA_LEVEL_SOURCES: Record<string, string> = { plants: "plant", generators: "generator", units: "unit" };
+
 const SCHEMA = {
   level: "plants",
   year: "",
@@ -67,9 +70,9 @@ export function toSearch(query: Record<string, unknown>): string {
 
 export default function DataView() {
   const [params, setParams] = useUrlState(SCHEMA);
-  const { years, latest, isPending, error } = useYearOptions();
   const states = useStateOptions();
   const level = DATA_LEVELS.find((l) => l.value === params.level) ?? DATA_LEVELS[0]!;
+  const { years, latest, levelsByYear, isPending, error } = useYearOptions([DATA_LEVEL_SOURCES[level.value] ?? level.value]);
   const year = params.year || latest || "";
   const limit = Math.min(1000, Math.max(10, Number(params.limit) || 50));
   const base = listQuery(level, { ...params, year });
@@ -138,7 +141,7 @@ export default function DataView() {
             ))}
           </select>
         </label>
-        <YearSelect value={year} years={years} onChange={(y) => setParams({ year: y, cursor: "" })} />
+        <YearSelect value={year} years={years} levelsByYear={levelsByYear} onChange={(y) => setParams({ year: y, cursor: "" })} />
         {level.plantFilters && (
           <>
             <MultiSelect name="state" label="State" options={states} value={params.state} onChange={(state) => setParams({ state, cursor: "" })} />

@@ -15,7 +15,7 @@ const SCHEMA = { year: "", fuel: [] as string[], q: "", size: "net_generation_mw
 
 export default function PlantMapView() {
   const [params, setParams] = useUrlState(SCHEMA);
-  const { years, latest, isPending, error } = useYearOptions();
+  const { years, latest, levelsByYear, isPending, error } = useYearOptions(["plant"]);
   const year = params.year || latest || "";
   const metric = metricOf(params.size);
   const navigate = useNavigate();
@@ -65,7 +65,7 @@ export default function PlantMapView() {
     <div className="stack">
       <h1>Plant map {year}</h1>
       <section className="panel filters" aria-label="Filters">
-        <YearSelect value={year} years={years} onChange={(y) => setParams({ year: y })} />
+        <YearSelect value={year} years={years} levelsByYear={levelsByYear} onChange={(y) => setParams({ year: y })} />
         <MultiSelect name="fuel" label="Primary fuel" options={FUEL_OPTIONS} value={params.fuel} onChange={(fuel) => setParams({ fuel })} />
         <label className="field">
           Plant name

@@ -23,9 +23,10 @@ export function trendPoints(rows: readonly Row[], metric: string): { year: numbe
 
 export default function RegionsView() {
   const [params, setParams] = useUrlState(SCHEMA);
-  const { years, latest, isPending, error } = useYearOptions();
-  const year = params.year || latest || "";
   const level = (LEVELS.some((l) => l.value === params.level) ? params.level : "state") as Exclude<Level, "us">;
+  // A region sheet of the level, or plants to compute it from (GET /regions falls back to them).
+  const { years, latest, levelsByYear, isPending, error } = useYearOptions([level, "plant"]);
+  const year = params.year || latest || "";
   const metric = metricOf(params.metric);
   const selected = params.sel || null;
   const select = (code: string) => setParams({ sel: code === selected ? "" : code });
@@ -99,7 +100,7 @@ export default function RegionsView() {
             ))}
           </select>
         </label>
-        <YearSelect value={year} years={years} onChange={(y) => setParams({ year: y })} />
+        <YearSelect value={year} years={years} levelsByYear={levelsByYear} onChange={(y) => setParams({ year: y })} />
         <MetricSelect label="Metric" name="metric" value={metric.code} metrics={METRICS} onChange={(code) => setParams({ metric: code })} />
         <label className="field">
           Highlighted region
