@@ -83,8 +83,16 @@ class Settings(BaseSettings):
     gateway_signature_max_age_seconds: int = Field(
         default=30, description="How old a gateway signature the API accepts."
     )
-    login_max_failures: int = Field(default=5, description="Failed logins before a lockout.")
-    login_lockout_seconds: int = Field(default=900, description="How long a lockout lasts.")
+    login_max_failures: int = Field(
+        default=5,
+        description="Failed logins of one account from one client before that client must "
+        "wait to try it again (other clients are not affected).",
+    )
+    login_lockout_seconds: int = Field(
+        default=900,
+        description="The longest such wait: it starts at 30 s and doubles per further failure, "
+        "up to this.",
+    )
     jwks_cache_seconds: int = Field(default=300, description="How long the JWKS is cached.")
     startup_timeout_seconds: int = Field(
         default=30, description="How long a target waits for its dependencies at start-up."

@@ -178,11 +178,11 @@ def _start_tokens(process: Process) -> None:
     from plant_analytics.security.deps import local_security, remote_security
 
     if process.has("auth"):
-        process.state["security"] = local_security(process.settings)
+        process.state["security"] = local_security(process.settings, engine=process.engine)
     else:
         alone = process.has("api") and not process.has("gateway")
         process.state["security"] = remote_security(
-            process.settings, require_gateway_signature=alone
+            process.settings, require_gateway_signature=alone, engine=process.engine
         )
 
 
