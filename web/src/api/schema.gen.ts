@@ -519,10 +519,12 @@ export interface paths {
         put?: never;
         /**
          * Log in with email and password
-         * @description Returns an access token (1 h) and a refresh token. Failures are answered after a
-         *     growing delay; after repeated failures for an account, the client that failed waits
-         *     (429, `Retry-After`) before trying that account again. Other clients are not affected,
-         *     and the answer is the same whether or not the account exists.
+         * @description Returns an access token (1 h) and a refresh token: in the body, or with
+         *     `"refresh_token_in": "cookie"` (the dashboard) in an `HttpOnly` cookie that only
+         *     `/auth/refresh` receives (docs/security.md, "Browser sessions"). Failures are answered
+         *     after a growing delay; after repeated failures for an account, the client that failed
+         *     waits (429, `Retry-After`) before trying that account again. Other clients are not
+         *     affected, and the answer is the same whether or not the account exists.
          */
         post: operations["login_auth_login_post"];
         delete?: never;
@@ -540,7 +542,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Revoke the session */
+        /**
+         * Revoke the session
+         * @description Revokes the session of the refresh token in the body (scripts). The dashboard's
+         *     sessions end with `DELETE /auth/refresh`.
+         */
         post: operations["logout_auth_logout_post"];
         delete?: never;
         options?: never;
@@ -576,10 +582,14 @@ export interface paths {
         put?: never;
         /**
          * Exchange a refresh token for new tokens
-         * @description Refresh tokens rotate: each works once. Showing a used one again revokes the session.
+         * @description Refresh tokens rotate: each works once. Showing a used one again revokes the session. With a refresh token in the body, the new one comes in the body. Without a body, the refresh token is the session cookie (__Secure-pa-refresh, set by a login with `"refresh_token_in": "cookie"`); such a request must send the header `X-Requested-With` and come from the platform's own pages (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host), else 403. The new refresh token then comes in the cookie only.
          */
         post: operations["refresh_auth_refresh_post"];
-        delete?: never;
+        /**
+         * End the browser session (log out with the session cookie)
+         * @description Revokes the session of the refresh cookie and clears the cookie: the dashboard's logout. Without a body, the refresh token is the session cookie (__Secure-pa-refresh, set by a login with `"refresh_token_in": "cookie"`); such a request must send the header `X-Requested-With` and come from the platform's own pages (`Sec-Fetch-Site: same-origin`, or an `Origin` of this host), else 403. Scripts log out with `POST /auth/logout`.
+         */
+        delete: operations["end_cookie_session_auth_refresh_delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1047,6 +1057,13 @@ export interface components {
             email: string;
             /** Password */
             password: string;
+            /**
+             * Refresh Token In
+             * @description Where the refresh token goes: in the answer's body (scripts), or in an `HttpOnly; Secure; SameSite=Strict` cookie that only `/auth/refresh` receives (browsers: scripts of the page never see it).
+             * @default body
+             * @enum {string}
+             */
+            refresh_token_in: "body" | "cookie";
         };
         /** MetricEntry */
         MetricEntry: {
@@ -1564,9 +1581,9 @@ export interface components {
             expires_in: number;
             /**
              * Refresh Token
-             * @description Opaque, single use: POST it to /auth/refresh.
+             * @description Opaque, single use: POST it to /auth/refresh. `null` when it was set as the session cookie instead.
              */
-            refresh_token: string;
+            refresh_token: string | null;
             /**
              * Token Type
              * @default bearer
@@ -3953,9 +3970,9 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["RefreshRequest"];
+                "application/json": components["schemas"]["RefreshRequest"] | null;
             };
         };
         responses: {
@@ -3967,6 +3984,78 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
+            };
+            /** @description Not authenticated */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Invalid request */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many failed attempts from this client */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+        };
+    };
+    end_cookie_session_auth_refresh_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Not authenticated */
             401: {
