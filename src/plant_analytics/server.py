@@ -12,10 +12,13 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 from starlette.types import ASGIApp
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from plant_analytics import __version__
+from plant_analytics.ops.connections import protocol_class
 from plant_analytics.ops.health import ops_router
 from plant_analytics.ops.http import ObservabilityMiddleware
+from plant_analytics.ops.limits import BodyLimitMiddleware, route_limits
 from plant_analytics.ops.logging import configure_logging
 from plant_analytics.problems import install_problem_handlers
 from plant_analytics.security.openapi import declare_bearer_auth
@@ -106,7 +109,26 @@ def build_app(process: Process) -> ASGIApp:
     asgi: ASGIApp = app
     for wrap in process.middleware:
         asgi = wrap(asgi)
-    return ObservabilityMiddleware(asgi, service=process.target, count_api_calls=process.has("api"))
+    return guarded(
+        ObservabilityMiddleware(asgi, service=process.target, count_api_calls=process.has("api")),
+        settings,
+    )
+
+
+def trusted_proxies(settings: Settings) -> list[str]:
+    """``PA_TRUSTED_PROXIES`` as a list of IPs and CIDRs (empty: trust no forwarded header)."""
+    return [item.strip() for item in settings.trusted_proxies.split(",") if item.strip()]
+
+
+def guarded(app: ASGIApp, settings: Settings) -> ASGIApp:
+    """The limits every target applies before anything else: request body sizes (a 413
+    before reading), then who the client is (X-Forwarded-For believed only from
+    ``PA_TRUSTED_PROXIES``; uvicorn's own proxy handling is off, see ``serve``)."""
+    app = BodyLimitMiddleware(app, settings.max_body_bytes, route_limits(settings.max_upload_bytes))
+    proxies = trusted_proxies(settings)
+    if proxies:
+        app = ProxyHeadersMiddleware(app, trusted_hosts=proxies)  # type: ignore[arg-type,assignment]
+    return app
 
 
 def port_is_free(host: str, port: int) -> bool:
@@ -148,6 +170,19 @@ def serve(
         lifespan="on",
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         server_header=False,
+        # Forwarded headers are handled in the app (``guarded``), from PA_TRUSTED_PROXIES
+        # only: uvicorn's default would believe any X-Forwarded-For from 127.0.0.1.
+        proxy_headers=False,
+        forwarded_allow_ips="",
+        # Slow clients (docs/operations.md, "Connections and timeouts").
+        http=protocol_class(
+            header_timeout=settings.header_timeout_seconds,
+            body_timeout=settings.body_timeout_seconds,
+            max_header_bytes=settings.max_header_bytes,
+            max_per_client=settings.max_connections_per_client,
+        ),
+        timeout_keep_alive=settings.keep_alive_timeout_seconds,
+        limit_concurrency=settings.max_connections,
     )
     server = uvicorn.Server(config)
     failures: list[str] = []

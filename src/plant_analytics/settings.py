@@ -113,6 +113,49 @@ class Settings(BaseSettings):
     queue_name: str = Field(default="plant_analytics.ingest", description="The jobs queue.")
     queue_prefetch: int = Field(default=1, description="Unacknowledged jobs per worker.")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    max_body_bytes: int = Field(
+        default=64 * 1024,
+        description="Largest request body outside uploads (JSON); larger ones get a 413 "
+        "before they are read. Uploads are limited by PA_MAX_UPLOAD_BYTES.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated IPs or CIDRs of the proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; empty: none (the TCP peer is the client).",
+    )
+    rate_limit_anonymous_per_minute: int = Field(
+        default=60,
+        description="Per client IP, at the gateway: /api requests without a valid token.",
+    )
+    rate_limit_no_cache_per_minute: int = Field(
+        default=30,
+        description="Per user, at the gateway: API GETs with Cache-Control: no-cache "
+        "(admins only; others are served from the cache).",
+    )
+    header_timeout_seconds: float = Field(
+        default=10.0,
+        description="Time a client has to send a request's headers (from connecting or "
+        "its first byte); then the connection is closed.",
+    )
+    body_timeout_seconds: float = Field(
+        default=30.0,
+        description="Longest pause while a request body is sent; then the connection is closed.",
+    )
+    keep_alive_timeout_seconds: int = Field(
+        default=5, description="How long an idle keep-alive connection stays open."
+    )
+    max_connections: int = Field(
+        default=1000,
+        description="Concurrent connections and requests per process; beyond, 503.",
+    )
+    max_connections_per_client: int = Field(
+        default=256,
+        description="Concurrent connections per client IP; beyond, new ones are refused "
+        "(above the gateway's pool of 200 to each service).",
+    )
+    max_header_bytes: int = Field(
+        default=64 * 1024, description="Largest request head (request line and headers); 431."
+    )
     fetch_base_url: str | None = Field(
         default=None,
         description="Where `fetch` downloads the release catalogue's files from: each URL's "

@@ -298,6 +298,8 @@ def _start_gateway(process: Process) -> None:
     limits = Limits(
         per_user_per_minute=settings.rate_limit_per_minute,
         per_ip_per_minute=settings.rate_limit_ip_per_minute,
+        anonymous_per_ip_per_minute=settings.rate_limit_anonymous_per_minute,
+        no_cache_per_minute=settings.rate_limit_no_cache_per_minute,
     )
     context: SecurityContext = process.state["security"]
     process.middleware.append(lambda app: GatewayMiddleware(app, context.verifier, limiter, limits))

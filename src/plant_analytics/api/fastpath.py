@@ -8,9 +8,10 @@ signature when the API runs as its own target), finds the entry, and sends the r
 route would send (same body, ETag, Cache-Control, X-Data-Version; 304 on If-None-Match).
 
 Whatever it is not sure of goes through FastAPI unchanged: no or a bad token (the route
-answers the 401), no entry (the route validates, computes and fills the cache),
-``Cache-Control: no-cache``, a route that needs more than an authenticated user, a
-dependency override of ``require_principal`` (tests). A request is never refused here.
+answers the 401), no entry (the route validates, computes and fills the cache), an
+admin's ``Cache-Control: no-cache`` (anyone else's is answered from the cache), a route
+that needs more than an authenticated user, a dependency override of ``require_principal``
+(tests). A request is never refused here.
 
 The request log line and the metrics are those of the route: ``ObservabilityMiddleware``
 reads the route template from ``scope["route"]``, set here from the entry.
@@ -257,7 +258,7 @@ class FastPathMiddleware:
                 except InvalidTokenError:
                     return False
             found = None
-            if not no_cache:
+            if not (no_cache and principal.is_admin):  # others' no-cache: from the cache too
                 ctx = self.ctx
                 version = await ctx.versions.current()
                 key, full_key = request_cache_keys(

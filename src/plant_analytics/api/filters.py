@@ -17,6 +17,10 @@ from plant_analytics.api.errors import invalid
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
 StateCode = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z]{2}$")]
 Year = Annotated[int, Field(ge=1996, le=2100)]
+# The largest integer both databases store (PostgreSQL BIGINT, SQLite INTEGER): an id above
+# it cannot exist, and SQLite's driver cannot even bind it (OverflowError, a 500 before).
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=0, le=MAX_ID)]
 
 YearQuery = Annotated[
     list[Year] | None,
@@ -49,7 +53,7 @@ NercQuery = Annotated[
     list[Code] | None, Query(description="NERC region (NERC); repeatable.", examples=["MRO"])
 ]
 PlantIdQuery = Annotated[
-    list[Annotated[int, Field(ge=0)]] | None,
+    list[Id] | None,
     Query(description="Plant id (ORISPL, `plant_id_eia`); repeatable.", examples=[2291]),
 ]
 CapacityMin = Annotated[

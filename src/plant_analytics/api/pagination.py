@@ -38,7 +38,9 @@ def _unb64(text: str) -> bytes:
 
 
 def _sign(key: bytes, payload: str) -> str:
-    return _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest()[:16])
+    return _b64(
+        hmac.new(key, payload.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()[:16]
+    )
 
 
 def encode_cursor(key: bytes, position: Position) -> str:
@@ -51,7 +53,11 @@ def decode_cursor(key: bytes, cursor: str | None, sort: str) -> Position | None:
     if not cursor:
         return None
     payload, _, signature = cursor.partition(".")
-    if not signature or not hmac.compare_digest(signature, _sign(key, payload)):
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError,
+    # which was a 500), and a cursor of ours is ASCII.
+    if not signature or not hmac.compare_digest(
+        signature.encode("utf-8", "surrogatepass"), _sign(key, payload).encode()
+    ):
         raise invalid("cursor", "not a cursor this API issued; pass next_cursor back unchanged")
     try:
         sort_spec, value, row_id = orjson.loads(_unb64(payload))

@@ -1,8 +1,9 @@
 """Responses from the data release: ETag, Cache-Control, 304, and the query-result cache.
 
 The ETag is the data version plus a digest of the request's path and query, so it changes
-exactly when loaded data changes. JSON bodies are cached under the same parts; a request
-with ``Cache-Control: no-cache`` is computed afresh from the database.
+exactly when loaded data changes. JSON bodies are cached under the same parts; an admin's
+request with ``Cache-Control: no-cache`` is computed afresh from the database (anyone else's
+is answered from the cache, see ``honours_no_cache``).
 """
 
 from __future__ import annotations
@@ -89,6 +90,18 @@ def _matches(request: Request, etag: str) -> bool:
     return etag_matches(request.headers.get("if-none-match"), etag)
 
 
+def honours_no_cache(cache_control: str | None, principal: Any) -> bool:
+    """Whether ``Cache-Control: no-cache`` is obeyed: for admins only (each such request
+    costs a query, so anyone else's would be a way around the cache; the gateway gives
+    admins' own a budget of their own). Others get the cached answer, which is as fresh as
+    the data: the cache key holds the data version."""
+    return (
+        cache_control is not None
+        and "no-cache" in cache_control.lower()
+        and bool(getattr(principal, "is_admin", False))
+    )
+
+
 def version_headers(version: str, etag: str) -> dict[str, str]:
     return {"ETag": etag, "Cache-Control": CACHE_CONTROL, "X-Data-Version": version}
 
@@ -130,7 +143,8 @@ async def cached_json(
             return pack(template, render())
         return pack(template, await run_sync(render))
 
-    if "no-cache" in request.headers.get("cache-control", ""):
+    principal = getattr(request.state, "principal", None)
+    if honours_no_cache(request.headers.get("cache-control"), principal):
         entry = await produce()
     else:
         entry = await ctx.cache.get_or_compute(cache_key(ctx, version, key), produce, ctx.cache_ttl)

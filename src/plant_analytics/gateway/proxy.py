@@ -33,6 +33,9 @@ HOP_BY_HOP = frozenset(
     }
 )
 _HOP_BY_HOP_BYTES = frozenset(name.encode() for name in HOP_BY_HOP)
+_FORWARDED_BYTES = frozenset(
+    {b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded"}
+)
 _RESPONSE_DROPPED = frozenset(
     {name.encode() for name in HOP_BY_HOP - {"content-length"}} | {b"x-request-id"}
 )
@@ -64,15 +67,15 @@ class Upstream:
         path_qs = path + (f"?{query}" if query else "")
         method = scope["method"]
         headers: list[tuple[str, str]] = []
-        previous = authorization = None
+        authorization = None
         host = ""
         for raw_name, raw_value in scope["headers"]:
-            if raw_name == b"x-forwarded-for" and previous is None:
-                previous = raw_value.decode("latin-1")
-            elif raw_name == b"host":
+            if raw_name in _FORWARDED_BYTES:
+                continue  # the client's own claims: replaced below by what the gateway knows
+            if raw_name == b"host":
                 host = raw_value.decode("latin-1")
                 continue
-            elif raw_name == b"authorization" and authorization is None:
+            if raw_name == b"authorization" and authorization is None:
                 authorization = raw_value.decode("latin-1")
             if (
                 raw_name in _HOP_BY_HOP_BYTES
@@ -81,10 +84,13 @@ class Upstream:
             ):
                 continue
             headers.append((raw_name.decode("latin-1"), raw_value.decode("latin-1")))
+        # The client as resolved at the gateway: its TCP peer, or what a proxy of
+        # PA_TRUSTED_PROXIES said (server.guarded); a client's own X-Forwarded-For is not
+        # passed on.
         client_host = request.client.host if request.client else ""
         headers += [
             ("x-request-id", request_id),
-            ("x-forwarded-for", f"{previous}, {client_host}" if previous else client_host),
+            ("x-forwarded-for", client_host),
             ("x-forwarded-proto", scope.get("scheme", "http")),
             ("x-forwarded-host", host),
         ]

@@ -22,6 +22,7 @@ from plant_analytics.ops.metrics import RequestSeries, request_metrics
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_NAME = b"x-request-id"
+_CONNECTION_CLOSE = (b"connection", b"close")
 _name_of = itemgetter(0)  # of a header: ``name in map(_name_of, headers)`` scans in C
 UNMATCHED = "unmatched"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -148,6 +149,10 @@ class ObservabilityMiddleware:
                 if _REQUEST_ID_NAME in map(_name_of, headers):  # the app's own: replaced
                     headers = [h for h in headers if h[0] != _REQUEST_ID_NAME]
                 headers.append(id_header)
+                if status >= 500 and status != 503 and _CONNECTION_CLOSE not in headers:
+                    # A server error may leave the exchange broken (uvicorn closes the
+                    # connection after an unhandled exception): say so, as HTTP requires.
+                    headers.append(_CONNECTION_CLOSE)
                 message = {**message, "headers": headers}
             return send(message)
 

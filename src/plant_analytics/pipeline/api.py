@@ -11,9 +11,10 @@ import base64
 import binascii
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.exceptions import MultipartParseError
+from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
 from plant_analytics.infra.storage import (
@@ -240,6 +241,14 @@ async def upload(request: Request, principal: RequireAdmin, pipeline: PipelineDe
         async for chunk in request.stream():
             upload.parser.write(chunk)
         upload.parser.finalize()
+        if upload.parser.state != MultipartState.END:
+            # No closing boundary: the body was cut short (or is not this boundary's), and
+            # what came is not known to be the whole file.
+            raise UploadRejectedError(
+                400,
+                "incomplete upload",
+                "the multipart body ends before its closing boundary; send it whole",
+            )
         if upload.spooler is None or upload.file_name is None:
             raise UploadRejectedError(
                 400, "no file", "send the file in a multipart field named file"
@@ -254,6 +263,10 @@ async def upload(request: Request, principal: RequireAdmin, pipeline: PipelineDe
             f"api:{principal.email}",
             options,
         )
+    except MultipartParseError as exc:
+        # Not multipart as declared: another boundary, a part header over the parser's
+        # limit, a malformed line. The client's error, never a 500.
+        return problem(400, "malformed multipart", f"the multipart body is malformed: {exc}")
     except FileTooLargeError as exc:
         return problem(413, "file too large", str(exc), limit_bytes=limit)
     except UploadRejectedError as exc:
@@ -284,12 +297,16 @@ def _cursor(run_id: int) -> str:
 
 
 def _decode_cursor(cursor: str) -> int | None:
+    if not cursor.isascii():  # b64decode raises ValueError for non-ASCII text (was a 500)
+        return None
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError):
         return None
     kind, _, value = text.partition(":")
-    return int(value) if kind == "run" and value.isdigit() else None
+    if kind != "run" or not (value.isascii() and value.isdigit()) or len(value) > 18:
+        return None  # 18 digits: below 2**63, the largest id the databases store
+    return int(value)
 
 
 @router.get("", summary="List ingestion runs, newest first")
@@ -314,7 +331,9 @@ def list_ingestions(
 
 
 @router.get("/{run_id}", summary="One ingestion run: status, progress, counts and errors")
-def get_ingestion(run_id: int, principal: RequireUser, pipeline: PipelineDep) -> Any:
+def get_ingestion(
+    run_id: Annotated[int, Path(ge=0, le=2**63 - 1)], principal: RequireUser, pipeline: PipelineDep
+) -> Any:
     run = load_run(pipeline.engine, run_id)
     if run is None:
         return problem(

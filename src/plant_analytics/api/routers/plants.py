@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from plant_analytics.api.context import Ctx
 from plant_analytics.api.errors import NOT_FOUND_RESPONSE, PROBLEM_RESPONSES
 from plant_analytics.api.filters import (
+    MAX_ID,
     Filters,
     FuelQuery,
     StateQuery,
@@ -39,7 +40,8 @@ router = APIRouter(tags=["plants"], responses=PROBLEM_RESPONSES)
 PlantFilters = Annotated[Filters, Depends(plant_filters)]
 GeneratorFilters = Annotated[Filters, Depends(plant_generator_filters)]
 PlantId = Annotated[
-    int, Path(ge=0, description="The plant's ORISPL (plant_id_eia).", examples=[2291])
+    int,
+    Path(ge=0, le=MAX_ID, description="The plant's ORISPL (plant_id_eia).", examples=[2291]),
 ]
 OneYear = Annotated[
     int | None,
