@@ -91,13 +91,18 @@ def bench_api_app() -> Any:
     from plant_analytics.ops.http import ObservabilityMiddleware
     from plant_analytics.ops.logging import configure_logging
     from plant_analytics.security.deps import configure_security, local_security
+    from plant_analytics.server import guarded
     from plant_analytics.settings import Settings
 
     settings = Settings()
     configure_logging("api", settings.log_level)  # the JSON request log line, as served
     configure_security(local_security(settings))
-    # server.build_app wraps every target like this (request id, metrics, the log line)
-    return ObservabilityMiddleware(create_api_app(settings), service="api", count_api_calls=True)
+    # server.build_app wraps every target like this (body limits, request id, metrics, the
+    # log line)
+    return guarded(
+        ObservabilityMiddleware(create_api_app(settings), service="api", count_api_calls=True),
+        settings,
+    )
 
 
 @dataclass
@@ -145,7 +150,7 @@ def prepare(workdir: Path) -> tuple[dict[str, str], str]:
         settings,
         subject="1",
         email="bench@plantanalytics.com",
-        role="analyst",
+        role="admin",  # the uncached scenario's no-cache is obeyed for admins only (issue 13)
     )
     return env, token
 
