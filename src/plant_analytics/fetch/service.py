@@ -479,7 +479,7 @@ def _download_for_run(p: Any, run: dict[str, Any]) -> str | None:
             return
         last[0] = now
         fraction = round(min(done / total, 1.0), 4) if total else 0.0
-        shown = f"{done / 1e6:.1f} of {total / 1e6:.1f} MB" if total else f"{done / 1e6:.1f} MB"
+        shown = f"{_size(done)} of {_size(total)}" if total else _size(done)
         with contextlib.suppress(sa.exc.DBAPIError), p.engine.begin() as conn:
             conn.execute(
                 ingestion_run.update()
@@ -506,6 +506,11 @@ def _download_for_run(p: Any, run: dict[str, Any]) -> str | None:
     )
     run.update(sha256=stored.sha256, storage_key=stored.key, status="running")
     return None
+
+
+def _size(count: int) -> str:
+    """A byte count as a progress message shows it: kB below a megabyte, else MB."""
+    return f"{count / 1e3:.0f} kB" if count < 1e6 else f"{count / 1e6:.1f} MB"
 
 
 # -- the watch for new revisions ----------------------------------------------------------------

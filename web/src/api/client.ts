@@ -23,7 +23,10 @@ const auth: Middleware = {
   },
 };
 
-export const api = createClient<paths>({ baseUrl: globalThis.location?.origin ?? "http://localhost" });
+// cache "no-cache": the browser revalidates a stored API answer (If-None-Match: a 304 while the data is unchanged)
+// instead of reusing it for its max-age of 60 s, so that views invalidated after a load (an upload, a fetch from
+// EPA) show the new data at once. React Query is the dashboard's cache.
+export const api = createClient<paths>({ baseUrl: globalThis.location?.origin ?? "http://localhost", cache: "no-cache" });
 api.use(auth);
 
 /** The data of an openapi-fetch result, or an ApiError built from its problem+json body. */

@@ -70,47 +70,54 @@ export function CataloguePanel() {
       <ActionError failed={fetchRelease.isError} error={fetchRelease.error} prefix="Fetch refused: " />
       <QueryView query={catalogue}>
         {(data) => (
-          <table className="table" data-testid="catalogue-table">
-            <thead>
-              <tr>
-                <th>file</th>
-                <th>data years</th>
-                <th>revision</th>
-                <th>published</th>
-                <th>here</th>
-                <th />
-              </tr>
-            </thead>
-            <tbody>
-              {data.data.map((row) => {
-                const id = text(row, "file_id");
-                const years = (row.data_years as number[] | undefined) ?? [];
-                const newer = text(row, "newer_revision");
-                const rowStatus = text(row, "status");
-                return (
-                  <tr key={id} data-file-id={id}>
-                    <td>
-                      <a href={text(row, "url")} rel="noreferrer">{text(row, "file_name")}</a>
-                    </td>
-                    <td>{years.length > 3 ? `${years[0]}–${years[years.length - 1]}` : years.join(", ")}</td>
-                    <td>{text(row, "revision")}</td>
-                    <td>{text(row, "published")}</td>
-                    <td data-testid="catalogue-status">
-                      {STATUS_LABEL[rowStatus] ?? rowStatus}
-                      {newer && <span className="small muted"> · newer: {newer}</span>}
-                    </td>
-                    <td>
-                      {row.loadable === true && (
-                        <button type="button" disabled={fetchRelease.isPending} onClick={() => void start(id).catch(() => undefined)}>
-                          Fetch
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
+          <div className="table-wrap">
+            <table className="data" data-testid="catalogue-table">
+              <thead>
+                <tr>
+                  <th>file</th>
+                  <th>data years</th>
+                  <th>revision</th>
+                  <th>published</th>
+                  <th>here</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {data.data.map((row) => {
+                  const id = text(row, "file_id");
+                  const years = (row.data_years as number[] | undefined) ?? [];
+                  const newer = text(row, "newer_revision");
+                  const rowStatus = text(row, "status");
+                  return (
+                    <tr key={id} data-file-id={id}>
+                      <td>
+                        <a href={text(row, "url")} rel="noreferrer">{text(row, "file_name")}</a>
+                      </td>
+                      <td>{years.length > 3 ? `${years[0]}–${years[years.length - 1]}` : years.join(", ")}</td>
+                      <td>{text(row, "revision")}</td>
+                      <td>{text(row, "published")}</td>
+                      <td data-testid="catalogue-status">
+                        {STATUS_LABEL[rowStatus] ?? rowStatus}
+                        {newer && <span className="small muted"> · newer: {newer}</span>}
+                      </td>
+                      <td>
+                        {row.loadable === true && (
+                          <button
+                            type="button"
+                            aria-label={`Fetch ${text(row, "file_name")}`}
+                            disabled={fetchRelease.isPending}
+                            onClick={() => void start(id).catch(() => undefined)}
+                          >
+                            Fetch
+                          </button>
+                        )}
+                      </td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
         )}
       </QueryView>
     </section>
