@@ -13,6 +13,7 @@ const PlantMapView = lazy(() => import("./views/PlantMap"));
 const RegionsView = lazy(() => import("./views/Regions"));
 const PlantDetailView = lazy(() => import("./views/PlantDetail"));
 const DataView = lazy(() => import("./views/Data"));
+const EmissionsView = lazy(() => import("./views/Emissions"));
 const AdminView = lazy(() => import("./views/Admin"));
 const ApiKeysView = lazy(() => import("./views/ApiKeys"));
 
@@ -59,6 +60,7 @@ export function AppRoutes() {
         <Route path="regions" element={<Lazy><RegionsView /></Lazy>} />
         <Route path="plants/:plantId" element={<Lazy><PlantDetailView /></Lazy>} />
         <Route path="data" element={<Lazy><DataView /></Lazy>} />
+        <Route path="emissions" element={<Lazy><EmissionsView /></Lazy>} />
         <Route path="keys" element={<Lazy><ApiKeysView /></Lazy>} />
         <Route
           path="admin"

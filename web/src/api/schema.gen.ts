@@ -2049,7 +2049,58 @@ export interface operations {
                  *       "kwh": 7200
                  *     }
                  */
-                "application/json": Record<string, never>;
+                "application/json": {
+                    /** @description electricity used (kWh) */
+                    kwh: number;
+                    /**
+                     * @description kwh per
+                     * @enum {string}
+                     */
+                    period?: "year" | "month";
+                    /** @description your name for the site (batches) */
+                    site_id?: string;
+                    /** @description eGRID subregion code, instead of zip */
+                    subregion?: string;
+                    /** @description data year of the rates */
+                    year?: number;
+                    /** @description five-digit ZIP code (or ZIP+4) */
+                    zip?: string;
+                } | {
+                    /** @description electricity used (kWh) */
+                    kwh: number;
+                    /**
+                     * @description kwh per
+                     * @enum {string}
+                     */
+                    period?: "year" | "month";
+                    /** @description your name for the site (batches) */
+                    site_id?: string;
+                    /** @description eGRID subregion code, instead of zip */
+                    subregion?: string;
+                    /** @description data year of the rates */
+                    year?: number;
+                    /** @description five-digit ZIP code (or ZIP+4) */
+                    zip?: string;
+                }[] | {
+                    sites: {
+                        /** @description electricity used (kWh) */
+                        kwh: number;
+                        /**
+                         * @description kwh per
+                         * @enum {string}
+                         */
+                        period?: "year" | "month";
+                        /** @description your name for the site (batches) */
+                        site_id?: string;
+                        /** @description eGRID subregion code, instead of zip */
+                        subregion?: string;
+                        /** @description data year of the rates */
+                        year?: number;
+                        /** @description five-digit ZIP code (or ZIP+4) */
+                        zip?: string;
+                    }[];
+                    year?: number;
+                };
                 /**
                  * @example site_id,zip,kwh
                  *     boston,02108,7200

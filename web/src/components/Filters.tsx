@@ -138,11 +138,13 @@ export function PlantFilterBar({
   values,
   onChange,
   years,
+  levelsByYear,
   show = ["state", "fuel", "subregion", "ba", "nerc"],
 }: {
   values: PlantFilterValues;
   onChange: (changes: Partial<PlantFilterValues>) => void;
   years: number[];
+  levelsByYear?: Record<number, string[]>;
   show?: ("state" | "fuel" | "subregion" | "ba" | "nerc")[];
 }) {
   const states = useStateOptions();
@@ -151,7 +153,7 @@ export function PlantFilterBar({
   const nercs = useRegions("nerc", values.year);
   return (
     <>
-      <YearSelect value={values.year} years={years} onChange={(year) => onChange({ year })} />
+      <YearSelect value={values.year} years={years} levelsByYear={levelsByYear} onChange={(year) => onChange({ year })} />
       {show.includes("state") && <MultiSelect name="state" label="State" options={states} value={values.state} onChange={(state) => onChange({ state })} />}
       {show.includes("fuel") && <MultiSelect name="fuel" label="Primary fuel" options={FUEL_OPTIONS} value={values.fuel} onChange={(fuel) => onChange({ fuel })} />}
       {show.includes("subregion") && (

@@ -9,6 +9,7 @@ export function Layout() {
     { to: "/map", label: "Plant map" },
     { to: "/regions", label: "Regions" },
     { to: "/data", label: "Data" },
+    { to: "/emissions", label: "Emissions" },
     { to: "/keys", label: "API keys" },
     ...(user?.role === "admin" ? [{ to: "/admin", label: "Admin" }] : []),
   ];

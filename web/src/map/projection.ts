@@ -22,6 +22,8 @@ export interface UsProjection {
   point(longitude: number, latitude: number): [number, number] | null;
   /** The SVG path of a state, drawn with the projection that covers it. */
   statePath(feature: StateFeature): string;
+  /** The SVG path of any feature (an eGRID subregion ...); `puertoRico` draws it in the Puerto Rico inset. */
+  featurePath(feature: Feature<Geometry>, puertoRico?: boolean): string;
 }
 
 export type StateFeature = Feature<Geometry, { name: string }> & { id: string };
@@ -48,6 +50,9 @@ export function createUsProjection(): UsProjection {
     },
     statePath(state) {
       return (state.id === "72" ? prPath(state) : albersPath(state)) ?? "";
+    },
+    featurePath(shape, inPuertoRico = false) {
+      return (inPuertoRico ? prPath(shape) : albersPath(shape)) ?? "";
     },
   };
 }

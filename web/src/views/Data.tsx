@@ -5,10 +5,12 @@ import { useLevelRows, type DataPath } from "../api/queries";
 import { DataTable } from "../components/DataTable";
 import { MultiSelect } from "../components/MultiSelect";
 import { FUEL_OPTIONS, useStateOptions, useYearOptions, YearSelect } from "../components/Filters";
+import { NearestYear } from "../components/NearestYear";
 import { ErrorBox, Loading, QueryView } from "../components/Status";
 import { downloadBlob, downloadShownRows, rowsToParquet } from "../lib/export";
 import { columnLabel } from "../lib/format";
 import { useUrlState } from "../lib/urlState";
+import { yearsWithAny } from "../lib/years";
 
 interface DataLevel {
   value: string;
@@ -16,17 +18,19 @@ interface DataLevel {
   path: DataPath;
   columns: string[];
   plantFilters: boolean;
+  /** The order a level opens in, when not -net_generation_mwh ("": the API's own; units carry no generation). */
+  sort?: string;
 }
 
 export const DATA_LEVELS: DataLevel[] = [
   { value: "plants", label: "Plants", path: "/api/v1/plants", plantFilters: true, columns: ["plant_id_eia", "plant_name", "state", "fuel_category", "nameplate_capacity_mw", "net_generation_mwh", "co2_tons", "co2_rate_lb_per_mwh"] },
   { value: "generators", label: "Generators", path: "/api/v1/generators", plantFilters: true, columns: ["plant_id_eia", "plant_name", "state", "generator_id", "nameplate_capacity_mw", "net_generation_mwh"] },
-  { value: "units", label: "Units", path: "/api/v1/units", plantFilters: true, columns: ["plant_id_eia", "plant_name", "state", "unit_id", "co2_tons", "nox_tons", "so2_tons"] },
+  { value: "units", label: "Units", path: "/api/v1/units", plantFilters: true, sort: "", columns: ["plant_id_eia", "plant_name", "state", "unit_id", "co2_tons", "nox_tons", "so2_tons"] },
   { value: "state", label: "States", path: "/api/v1/regions/state", plantFilters: false, columns: ["code", "name", "net_generation_mwh", "co2_tons", "co2_rate_lb_per_mwh", "nameplate_capacity_mw"] },
   { value: "subregion", label: "eGRID subregions", path: "/api/v1/regions/subregion", plantFilters: false, columns: ["code", "name", "net_generation_mwh", "co2_tons", "co2_rate_lb_per_mwh"] },
   { value: "ba", label: "Balancing authorities", path: "/api/v1/regions/ba", plantFilters: false, columns: ["code", "name", "net_generation_mwh", "co2_tons", "co2_rate_lb_per_mwh"] },
   { value: "nerc", label: "NERC regions", path: "/api/v1/regions/nerc", plantFilters: false, columns: ["code", "name", "net_generation_mwh", "co2_tons", "co2_rate_lb_per_mwh"] },
-  { value: "us", label: "US", path: "/api/v1/regions/us", plantFilters: false, columns: ["code", "net_generation_mwh", "co2_tons", "co2_rate_lb_per_mwh"] },
+  { value: "us", label: "US", path: "/api/v1/regions/us", plantFilters: false, sort: "", columns: ["code", "net_generation_mwh", "co2_tons", "co2_rate_lb_per_mwh"] },
 ];
 
 /** The level of /years whose data a Data level lists (plants: "plant", ...). */
@@ -38,7 +42,7 @@ const SCHEMA = {
   state: [] as string[],
   fuel: [] as string[],
   q: "",
-  sort: "-net_generation_mwh",
+  sort: "",
   limit: "50",
   cursor: "",
   cols: [] as string[],
@@ -72,10 +76,13 @@ export default function DataView() {
   const [params, setParams] = useUrlState(SCHEMA);
   const states = useStateOptions();
   const level = DATA_LEVELS.find((l) => l.value === params.level) ?? DATA_LEVELS[0]!;
-  const { years, latest, levelsByYear, isPending, error } = useYearOptions([DATA_LEVEL_SOURCES[level.value] ?? level.value]);
+  const sourceLevel = DATA_LEVEL_SOURCES[level.value] ?? level.value;
+  const { years, latest, levelsByYear, isPending, error } = useYearOptions([sourceLevel]);
+  const levelYears = useMemo(() => yearsWithAny(levelsByYear, [sourceLevel]), [levelsByYear, sourceLevel]);
   const year = params.year || latest || "";
   const limit = Math.min(1000, Math.max(10, Number(params.limit) || 50));
-  const base = listQuery(level, { ...params, year });
+  const sort = params.sort || (level.sort ?? "-net_generation_mwh");
+  const base = listQuery(level, { ...params, year, sort });
   const page = useLevelRows(level.path, { ...base, limit, ...(params.cursor ? { cursor: params.cursor } : {}) });
   const [previous, setPrevious] = useState<string[]>([]);
   const [exporting, setExporting] = useState<string | null>(null);
@@ -133,7 +140,7 @@ export default function DataView() {
       <section className="panel filters" aria-label="Filters">
         <label className="field">
           Level
-          <select name="level" value={level.value} onChange={(e) => setParams({ level: e.target.value, cols: [], cursor: "", sort: e.target.value === "us" ? "" : "-net_generation_mwh" })}>
+          <select name="level" value={level.value} onChange={(e) => setParams({ level: e.target.value, cols: [], cursor: "", sort: "" })}>
             {DATA_LEVELS.map((l) => (
               <option key={l.value} value={l.value}>
                 {l.label}
@@ -190,13 +197,29 @@ export default function DataView() {
             Export failed: {exportError}
           </div>
         )}
-        <QueryView query={page} isEmpty={(d) => d.data.length === 0} empty="No rows match these filters.">
+        <QueryView
+          query={page}
+          isEmpty={(d) => d.data.length === 0}
+          empty={
+            year && !levelYears.includes(Number(year)) ? (
+              <NearestYear
+                year={year}
+                what={level.label.toLowerCase()}
+                candidates={levelYears}
+                levelsByYear={levelsByYear}
+                onYear={(y) => setParams({ year: y, cursor: "" })}
+              />
+            ) : (
+              "No rows match these filters."
+            )
+          }
+        >
           {() => (
             <DataTable
               caption={`${level.label} ${year}`}
               rows={rows}
               columns={columns}
-              sort={params.sort}
+              sort={sort}
               onSort={(sort) => setParams({ sort, cursor: "" })}
               rowKey={(row, i) => `${String(row.id ?? row.plant_id_eia ?? row.code ?? "")}-${i}`}
             />

@@ -1,9 +1,10 @@
 import { useMemo } from "react";
 import { Link, useNavigate } from "react-router";
-import { useAggregates, usePlants, useRegions, useTopPlants } from "../api/queries";
+import { useAggregates, usePlants, useRegions, useStates, useTopPlants } from "../api/queries";
 import { MixBars, RankedBars } from "../components/Charts";
 import { DataTable } from "../components/DataTable";
 import { MetricSelect, PlantFilterBar, useYearOptions } from "../components/Filters";
+import { NearestYear } from "../components/NearestYear";
 import { ErrorBox, Loading, QueryView } from "../components/Status";
 import { downloadShownRows, type Row } from "../lib/export";
 import { formatByUnit, formatCount, formatEnergy, formatPower, formatRate, formatTons } from "../lib/format";
@@ -11,6 +12,7 @@ import { fuelColor, resourceMix } from "../lib/fuels";
 import { METRICS, metricOf } from "../lib/metrics";
 import { num, regionCode, sum, text } from "../lib/rows";
 import { useUrlState } from "../lib/urlState";
+import { heldWords, yearsWithAny } from "../lib/years";
 import { GradientLegend, UsMap } from "../map/UsMap";
 import { STATE_NAMES } from "../map/states";
 
@@ -36,7 +38,9 @@ const TOP_COLUMNS = ["rank", "plant_name", "state", "fuel_category", "nameplate_
 
 export function OverviewView() {
   const [params, setParams] = useUrlState(SCHEMA);
-  const { years, latest, plantYears, isPending, error } = useYearOptions();
+  // The latest year with the figures shown: a plant sheet (the ranking, plant emissions) or state totals (the KPIs,
+  // the map), not a year that holds only the generator extract or the Power Profiler's rates (issue 16).
+  const { years, latest, plantYears, levelsByYear, isPending, error } = useYearOptions(OVERVIEW_LEVELS);
   const year = params.year || latest || "";
   const filters = { year, state: params.state, fuel: params.fuel, subregion: params.subregion, ba: params.ba, nerc: params.nerc };
   const metric = metricOf(params.metric);
@@ -93,10 +97,25 @@ export function OverviewView() {
   // state rows may lack, e.g. territories).
   const kpiRows = useMemo(() => {
     if (params.state.length) return stateRows.filter((row) => params.state.includes(text(row, "state") || regionCode(row)));
-    if (!byPlantFilter && usSheet.data?.data.length) return usSheet.data.data;
+    // The US sheet, when it has totals: a year may have only its rates (the Power Profiler's table).
+    if (!byPlantFilter && usSheet.data?.data.some((row) => num(row, "net_generation_mwh") !== null)) return usSheet.data.data;
     return stateRows;
   }, [stateRows, params.state, byPlantFilter, usSheet.data]);
   const kpiSource = String(byState.data?.meta.source ?? "");
+  const overviewYears = useMemo(() => yearsWithAny(levelsByYear, OVERVIEW_LEVELS), [levelsByYear]);
+  const statesLoaded = useStates();
+  // The years with plants (or generators) in every chosen state, from /states' years per level.
+  const stateYears = useMemo(() => {
+    if (!params.state.length) return [];
+    const rows = statesLoaded.data?.data ?? [];
+    const per = params.state.map((code) => {
+      const row = rows.find((r) => regionCode(r) === code);
+      const byLevel = (row?.years_by_level ?? {}) as Record<string, number[]>;
+      return new Set([...(byLevel.plant ?? []), ...(byLevel.generator ?? [])]);
+    });
+    return [...(per[0] ?? [])].filter((y) => per.every((set) => set.has(y))).sort((a, b) => b - a);
+  }, [params.state, statesLoaded.data]);
+  const setYear = (y: string) => setParams({ year: y });
 
   if (isPending) return <Loading label="Loading the years available…" />;
   if (error) return <ErrorBox error={error} />;
@@ -117,8 +136,18 @@ export function OverviewView() {
         <Link to={`/data?level=plants&year=${year}${params.state.map((s) => `&state=${s}`).join("")}`}>All plants in the table view →</Link>
       </div>
       <section className="panel filters" aria-label="Filters">
-        <PlantFilterBar values={{ ...filters }} years={years} onChange={(changes) => setParams(changes)} />
+        <PlantFilterBar values={{ ...filters }} years={years} levelsByYear={levelsByYear} onChange={(changes) => setParams(changes)} />
       </section>
+      {year && overviewYears.length > 0 && !overviewYears.includes(Number(year)) && (
+        <NearestYear
+          year={year}
+          what="plant or state emissions"
+          candidates={overviewYears}
+          levelsByYear={levelsByYear}
+          onYear={setYear}
+          reason={<>The data loaded for {year} holds {heldWordsOf(levelsByYear, year)}: CO₂, capacity and plant counts come from the plant and state sheets. </>}
+        />
+      )}
 
       <section className="grid kpis" aria-label="Key figures" aria-busy={byState.isPending}>
         <Kpi label="Net generation" value={formatEnergy(sum(kpiRows, "net_generation_mwh"))} sub={sourceNote(kpiSource, year)} />
@@ -156,7 +185,24 @@ export function OverviewView() {
             {referenceLabel} CO₂ output rate {year}: <strong>{formatRate(referenceRate)}</strong> (region sheet). Plants above it emit more per MWh than the {referenceLabel} average.
           </p>
         )}
-        <QueryView query={top} isEmpty={(d) => d.data.length === 0} empty="No plants match these filters for this year." loading="Ranking plants…">
+        <QueryView
+          query={top}
+          isEmpty={(d) => d.data.length === 0}
+          empty={
+            params.state.length && stateYears.length && !stateYears.includes(Number(year)) ? (
+              <NearestYear
+                year={year}
+                what={`plants in ${params.state.join(", ")}`}
+                candidates={stateYears}
+                onYear={setYear}
+                reason={<>The {year} data loaded has no plant or generator in {params.state.join(", ")}. </>}
+              />
+            ) : (
+              "No plants match these filters for this year."
+            )
+          }
+          loading="Ranking plants…"
+        >
           {() => (
             // The table needs about 1,080px for its eight columns, more than two thirds of the page at any width:
             // the chart goes under it rather than squeezing it into a horizontal scroll.
@@ -240,6 +286,11 @@ export function OverviewView() {
 }
 
 const KPI_METRICS = ["net_generation_mwh", "co2_tons", "nameplate_capacity_mw"];
+const OVERVIEW_LEVELS = ["plant", "state"];
+
+function heldWordsOf(levelsByYear: Record<number, string[]>, year: string): string {
+  return heldWords(levelsByYear[Number(year)]);
+}
 
 function sourceNote(source: string, year: string): string | undefined {
   if (source === "region_sheet") return `eGRID ${year} state and US sheets`;

@@ -1,8 +1,10 @@
 import { useMemo } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
+import { ApiError } from "../api/problem";
 import { usePlant, usePlantGenerators, usePlantHistory } from "../api/queries";
 import { Sparkline } from "../components/Charts";
 import { DataTable } from "../components/DataTable";
+import { NearestYear } from "../components/NearestYear";
 import { QueryView } from "../components/Status";
 import { columnLabel, formatColumnValue } from "../lib/format";
 import { fuelOf, resourceMix } from "../lib/fuels";
@@ -30,7 +32,7 @@ function unwrapRecord(record: Row | undefined): { plant: Row; meta: Row } {
 
 export default function PlantDetailView() {
   const { plantId = "" } = useParams();
-  const [params] = useSearchParams();
+  const [params, setParams] = useSearchParams();
   const year = params.get("year") ?? undefined;
   const plantQuery = usePlant(plantId, year);
   const history = usePlantHistory(plantId);
@@ -40,6 +42,23 @@ export default function PlantDetailView() {
     () => [...(history.data?.data ?? [])].sort((a, b) => (num(a, "data_year") ?? num(a, "year") ?? 0) - (num(b, "data_year") ?? num(b, "year") ?? 0)),
     [history.data],
   );
+
+  // A year the plant has no row in: say so, and offer the nearest year it has (from its history).
+  const historyYears = historyRows.map((row) => num(row, "data_year") ?? num(row, "year")).filter((y): y is number => y !== null);
+  if (year && plantQuery.isError && plantQuery.error instanceof ApiError && plantQuery.error.status === 404 && historyYears.length) {
+    return (
+      <div className="stack">
+        <h1>Plant {plantId}</h1>
+        <NearestYear
+          year={year}
+          what={`row for plant ${plantId}`}
+          candidates={historyYears}
+          onYear={(y) => setParams({ year: y })}
+          reason={<>{plantQuery.error.detail ?? plantQuery.error.message}. </>}
+        />
+      </div>
+    );
+  }
 
   return (
     <QueryView query={plantQuery} loading="Loading the plant…">

@@ -3,12 +3,14 @@ import { useNavigate } from "react-router";
 import { useAllPlants } from "../api/queries";
 import { MultiSelect } from "../components/MultiSelect";
 import { FUEL_OPTIONS, MetricSelect, useYearOptions, YearSelect } from "../components/Filters";
+import { NearestYear } from "../components/NearestYear";
 import { ErrorBox, Loading } from "../components/Status";
 import { formatByUnit, formatEnergy, formatPower } from "../lib/format";
 import { FUELS, fuelOf } from "../lib/fuels";
 import { SIZE_METRICS, metricOf } from "../lib/metrics";
 import { num, text } from "../lib/rows";
 import { useUrlState } from "../lib/urlState";
+import { yearsWithAny } from "../lib/years";
 import { UsMap, type MapPoint } from "../map/UsMap";
 
 const SCHEMA = { year: "", fuel: [] as string[], q: "", size: "net_generation_mwh" };
@@ -21,6 +23,8 @@ export default function PlantMapView() {
   const navigate = useNavigate();
   const plants = useAllPlants({ year, fuel: params.fuel });
   const search = useDeferredValue(params.q.trim().toLowerCase());
+  const plantSheetYears = useMemo(() => yearsWithAny(levelsByYear, ["plant"]), [levelsByYear]);
+  const noPlantSheet = Boolean(year) && plantSheetYears.length > 0 && !plantSheetYears.includes(Number(year));
 
   const { points, withoutCoordinates, total } = useMemo(() => {
     const rows = plants.data ?? [];
@@ -85,7 +89,25 @@ export default function PlantMapView() {
               {withoutCoordinates > 0 && ` · ${withoutCoordinates.toLocaleString("en-US")} of ${total.toLocaleString("en-US")} have no coordinates for ${year} (plant sheet not loaded) and are not drawn`}
               . Circle area ∝ {metric.label.toLowerCase()}; click a circle for the plant's page.
             </p>
-            {points.length === 0 && total === 0 && <p className="muted">No plants match these filters.</p>}
+            {noPlantSheet && (
+              <NearestYear
+                year={year}
+                what="plant sheet (plant coordinates)"
+                candidates={plantSheetYears}
+                levelsByYear={levelsByYear}
+                onYear={(y) => setParams({ year: y })}
+              />
+            )}
+            {!noPlantSheet && points.length === 0 && total === 0 && (
+              <p className="muted" role="status">
+                No plants match these filters for {year}.{" "}
+                {(params.fuel.length > 0 || params.q) && (
+                  <button type="button" className="link" onClick={() => setParams({ fuel: [], q: "" })}>
+                    Clear the fuel and name filters
+                  </button>
+                )}
+              </p>
+            )}
             <UsMap title={`Plants in ${year}, sized by ${metric.label}, coloured by fuel`} points={points} />
             <div className="legend" aria-label="Fuel colours">
               {FUELS.map((fuel) => (

@@ -2,11 +2,14 @@ import { useMemo } from "react";
 import { LEVELS, useAllPlants, useRegions, useTrend, type Level } from "../api/queries";
 import { MixBars, RankedBars, TrendChart, type TrendSeries } from "../components/Charts";
 import { MetricSelect, useYearOptions, YearSelect } from "../components/Filters";
+import { ApiError } from "../api/problem";
+import { NearestYear } from "../components/NearestYear";
 import { ErrorBox, Loading, QueryView } from "../components/Status";
 import { formatByUnit } from "../lib/format";
 import { METRICS, metricOf } from "../lib/metrics";
 import { num, regionCode, regionName, text } from "../lib/rows";
 import { useUrlState } from "../lib/urlState";
+import { yearsWithAny } from "../lib/years";
 import { choroplethScale, GradientLegend, UsMap, type MapPoint } from "../map/UsMap";
 import type { Row } from "../lib/export";
 
@@ -81,10 +84,28 @@ export default function RegionsView() {
     return list;
   }, [usTrend.data, trend.data, selected, metric.code]);
 
+  // Years with the level's figures (a region sheet, or plants to compute it from) and, where the US trend knows,
+  // a value of the metric: offered when the year chosen has none.
+  const metricYears = (() => {
+    const withLevel = yearsWithAny(levelsByYear, [level, "plant"]);
+    const known = trendPoints(usTrend.data?.data ?? [], metric.code).filter((p) => p.value !== null).map((p) => p.year);
+    const both = withLevel.filter((y) => known.includes(y));
+    return both.length ? both : withLevel;
+  })();
+
   if (isPending) return <Loading />;
   if (error) return <ErrorBox error={error} />;
   const format = (v: number) => formatByUnit(v, metric.unit);
   const levelLabel = LEVELS.find((l) => l.value === level)!.label;
+  const nearest = (
+    <NearestYear
+      year={year}
+      what={`${levelLabel.toLowerCase()} figures for ${metric.label.toLowerCase()}`}
+      candidates={metricYears}
+      levelsByYear={levelsByYear}
+      onYear={(y) => setParams({ year: y })}
+    />
+  );
 
   return (
     <div className="stack">
@@ -119,7 +140,10 @@ export default function RegionsView() {
           </p>
         )}
       </section>
-      <QueryView query={regions} isEmpty={() => ranked.length === 0} empty={`No ${levelLabel.toLowerCase()} figures for ${metric.label.toLowerCase()} in ${year}.`}>
+      {regions.isError && regions.error instanceof ApiError && regions.error.status === 404 ? (
+        nearest
+      ) : (
+      <QueryView query={regions} isEmpty={() => ranked.length === 0} empty={nearest}>
         {() => (
           <>
             <div className="grid two">
@@ -179,6 +203,7 @@ export default function RegionsView() {
           </>
         )}
       </QueryView>
+      )}
     </div>
   );
 }

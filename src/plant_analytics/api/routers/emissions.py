@@ -38,6 +38,29 @@ YearQuery = Annotated[
 ESTIMATE_FORMATS = (Format.JSON, Format.CSV, Format.CSV_RAW, Format.PARQUET)
 
 
+# The JSON body as the OpenAPI document describes it (the typed clients check their requests
+# against it); service.site_from is what actually reads and validates a site.
+_SITE: dict[str, Any] = {
+    "type": "object",
+    "title": "EstimateSite",
+    "properties": {
+        "site_id": {"type": "string", "description": "your name for the site (batches)"},
+        "zip": {"type": "string", "description": "five-digit ZIP code (or ZIP+4)"},
+        "subregion": {"type": "string", "description": "eGRID subregion code, instead of zip"},
+        "kwh": {"type": "number", "minimum": 0, "description": "electricity used (kWh)"},
+        "year": {"type": "integer", "description": "data year of the rates"},
+        "period": {"type": "string", "enum": ["year", "month"], "description": "kwh per"},
+    },
+    "required": ["kwh"],
+}
+_SITES: dict[str, Any] = {
+    "type": "object",
+    "title": "EstimateSites",
+    "properties": {"sites": {"type": "array", "items": _SITE}, "year": {"type": "integer"}},
+    "required": ["sites"],
+}
+
+
 def _problem(exc: service.SiteError) -> Problem:
     type_ = "not-found" if exc.status == 404 else "validation"
     return Problem(exc.status, exc.message, type_=type_, extensions=exc.extensions)
@@ -142,7 +165,7 @@ async def subregion_map(_user: RequireUser) -> Response:
             "required": True,
             "content": {
                 "application/json": {
-                    "schema": {"type": "object"},
+                    "schema": {"oneOf": [_SITE, {"type": "array", "items": _SITE}, _SITES]},
                     "example": {"zip": "02108", "kwh": 7200},
                 },
                 "text/csv": {
