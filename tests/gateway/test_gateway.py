@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from starlette.responses import Response
 
+from plant_analytics.gateway.proxy import Upstream
+from plant_analytics.gateway.upstream import UpstreamResponse
+from plant_analytics.ops.limits import BodyLimitMiddleware
+from plant_analytics.problems import install_problem_handlers
 from tests.support.platform import bearer, login, make_user, running, settings_for
 
 
@@ -98,3 +106,68 @@ def test_password_and_api_key_guesses_share_one_budget_per_ip(
     assert limited.status_code == 429
     assert limited.headers["RateLimit-Limit"] == "30"
     assert int(limited.headers["Retry-After"]) >= 1
+
+
+def test_the_gateway_forwards_the_client_it_resolved_not_the_clients_claims() -> None:
+    """Issue 13, finding 8: a client's own X-Forwarded-* never reach auth or the API."""
+    seen: list[list[tuple[str, str]]] = []
+
+    class Capture:
+        async def request(
+            self, method: str, url: str, headers: list[tuple[str, str]], body: bytes = b""
+        ) -> UpstreamResponse:
+            seen.append(headers)
+            return UpstreamResponse(200, [(b"content-length", b"2")], b"{}")
+
+    app = FastAPI()
+    upstream = Upstream("auth", "http://auth.invalid")
+
+    @app.get("/auth/me")
+    async def forward(request: Request) -> Response:
+        return await upstream.forward(request, Capture())  # type: ignore[arg-type]
+
+    with TestClient(app) as client:
+        response = client.get(
+            "/auth/me",
+            headers={
+                "X-Forwarded-For": "203.0.113.9",
+                "X-Forwarded-Proto": "https",
+                "Forwarded": "for=203.0.113.9",
+            },
+        )
+    assert response.status_code == 200
+    forwarded: dict[str, Any] = {}
+    for name, value in seen[0]:
+        if name.startswith("x-forwarded-") or name == "forwarded":
+            forwarded.setdefault(name, []).append(value)
+    assert forwarded == {
+        "x-forwarded-for": ["testclient"],
+        "x-forwarded-proto": ["http"],
+        "x-forwarded-host": ["testserver"],
+    }
+
+
+def test_a_body_cut_at_the_limit_ends_the_request_with_one_413() -> None:
+    """Issue 13, finding 6, in process: a chunked body over the limit gets the middleware's
+    413 problem, and nothing the app then makes of the cut body (here, its own error)."""
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/echo")
+    async def echo(request: Request) -> dict[str, int]:
+        return {"size": len(await request.body())}
+
+    def chunks(count: int) -> Iterator[bytes]:
+        for _ in range(count):
+            yield b"x" * 1000
+
+    with TestClient(BodyLimitMiddleware(app, 10_000), raise_server_exceptions=True) as client:
+        small = client.post("/echo", content=chunks(5))
+        large = client.post("/echo", content=chunks(50))
+        declared = client.post("/echo", content=b"x" * 20_000)
+    assert small.json() == {"size": 5000}
+    assert large.status_code == 413
+    assert large.headers["content-type"] == "application/problem+json"
+    assert large.json()["limit_bytes"] == 10_000
+    assert declared.status_code == 413
+    assert "20,000 bytes" in declared.json()["detail"]

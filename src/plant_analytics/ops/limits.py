@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from plant_analytics.problems import PROBLEM_JSON, problem_body
@@ -58,8 +59,13 @@ def route_limits(max_upload_bytes: int) -> list[RouteLimit]:
     ]
 
 
-class BodyTooLargeError(Exception):
-    """Raised from ``receive`` once a streamed body passes its limit (after the 413)."""
+class BodyTooLargeError(HTTPException):
+    """Raised from ``receive`` once a streamed body passes its limit (after the 413 was
+    sent). An HTTP error, so that an app's exception handlers answer it as one (the answer
+    is dropped) rather than log it as a crash."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"the request body passed this route's limit of {limit:,} bytes")
 
 
 def _problem(limit: int, declared: int | None) -> tuple[Message, Message]:
@@ -157,7 +163,7 @@ class BodyLimitMiddleware:
                         start, body = _problem(limit, None)
                         await send(start)
                         await send(body)
-                    raise BodyTooLargeError(f"request body over {limit} bytes")
+                    raise BodyTooLargeError(limit)
             return message
 
         async def guarded_send(message: Message) -> None:
