@@ -69,7 +69,7 @@ try {
     server = spawn(cli, ["serve", "--target", "all", "--port", String(port)], { env, stdio: ["ignore", log, log] });
     await waitReady(base, server);
   }
-  const tests = spawnSync(process.execPath, ["--test", "--test-concurrency=1", "--test-reporter=spec", join(web, "e2e/dashboard.e2e.mjs"), join(web, "e2e/catalogue.e2e.mjs")], {
+  const tests = spawnSync(process.execPath, ["--test", "--test-concurrency=1", "--test-reporter=spec", join(web, "e2e/dashboard.e2e.mjs"), join(web, "e2e/catalogue.e2e.mjs"), join(web, "e2e/emissions.e2e.mjs")], {
     stdio: "inherit",
     env: { ...process.env, PA_E2E_BASE_URL: base, PA_E2E_OUTPUT: output, PA_REPO: repo },
   });

@@ -99,7 +99,7 @@ export default function EmissionsView() {
             value={params.sub}
             onChange={(e) => (e.target.value ? pickSubregion(e.target.value) : setParams({ sub: "" }))}
           >
-            <option value="">— from the ZIP code —</option>
+            <option value="">— none (use the ZIP) —</option>
             {(profiles.data?.data ?? []).map((p) => (
               <option key={p.code} value={p.code}>
                 {p.code}
