@@ -16,6 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from plant_analytics import __version__
 from plant_analytics.ops.connections import protocol_class
+from plant_analytics.ops.headers import SecurityHeadersMiddleware
 from plant_analytics.ops.health import ops_router
 from plant_analytics.ops.http import ObservabilityMiddleware
 from plant_analytics.ops.limits import BodyLimitMiddleware, route_limits
@@ -109,9 +110,14 @@ def build_app(process: Process) -> ASGIApp:
     asgi: ASGIApp = app
     for wrap in process.middleware:
         asgi = wrap(asgi)
-    return guarded(
-        ObservabilityMiddleware(asgi, service=process.target, count_api_calls=process.has("api")),
-        settings,
+    # Outermost, so that 413s and other early answers get the security headers too.
+    return SecurityHeadersMiddleware(
+        guarded(
+            ObservabilityMiddleware(
+                asgi, service=process.target, count_api_calls=process.has("api")
+            ),
+            settings,
+        )
     )
 
 

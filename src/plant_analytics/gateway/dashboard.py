@@ -1,4 +1,11 @@
-"""The dashboard: the built SPA (web/dist) when there is one, else a small placeholder page."""
+"""The dashboard: the built SPA (web/dist) when there is one, else a small placeholder page.
+
+Every answer carries the dashboard's Content-Security-Policy (``DASHBOARD_POLICY``); the other
+security headers come from ops/headers.py, like every response's. The policy was measured
+against the built dashboard in Chromium (docs/security.md, "Browser security headers"): Vite
+emits no inline script, React sets ``style`` properties through the DOM (which CSP does not
+govern), and the one ``data:`` URL is the favicon.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
+from plant_analytics.ops.headers import page_policy
 from plant_analytics.problems import problem_response
 
 NOT_SPA_PREFIXES = ("api/", "auth/", ".well-known/")
@@ -29,6 +37,25 @@ a{color:#0b6bcb}</style></head>
 """
 
 
+DASHBOARD_POLICY = "; ".join(
+    (
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+PLACEHOLDER_POLICY = page_policy(PLACEHOLDER.encode())
+CSP = "Content-Security-Policy"
+
+
 def dashboard_router(dist: Path) -> APIRouter:
     """Register last: its catch-all serves the SPA's client-side routes."""
     router = APIRouter(include_in_schema=False)
@@ -39,7 +66,7 @@ def dashboard_router(dist: Path) -> APIRouter:
 
         @router.get("/")
         async def placeholder() -> HTMLResponse:
-            return HTMLResponse(PLACEHOLDER)
+            return HTMLResponse(PLACEHOLDER, headers={CSP: PLACEHOLDER_POLICY})
 
         return router
 
@@ -52,7 +79,7 @@ def dashboard_router(dist: Path) -> APIRouter:
             # Vite puts content hashes in asset names: cache them for good.
             immutable = candidate.is_relative_to(root / "assets")
             cache = "public, max-age=31536000, immutable" if immutable else "no-cache"
-            return FileResponse(candidate, headers={"Cache-Control": cache})
-        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+            return FileResponse(candidate, headers={"Cache-Control": cache, CSP: DASHBOARD_POLICY})
+        return FileResponse(index, headers={"Cache-Control": "no-cache", CSP: DASHBOARD_POLICY})
 
     return router
