@@ -433,15 +433,16 @@ def test_fast_path_serves_target_all_behind_the_gateway_guard(
 ) -> None:
     """``--target all``: the fast path answers repeats byte for byte as the routes do, and
     only after the gateway's guard (a missing token is its 401; limits count every request)."""
-    from tests.support.platform import running, settings_for
+    from tests.support.platform import login, make_user, running, settings_for
 
     for name in (GENERATORS_2023, PLANTS_2022, STATES_2022):
         assert ingest_file(engine, samples / name).ok
     settings = settings_for(engine, tmp_path)
     taken = _spy(monkeypatch)
     monkeypatch.setattr(fastpath.FastPathMiddleware, "compute_top", False)
-    with running("all", settings) as (client, _process):
-        headers = {"Authorization": f"Bearer {_token(settings)}"}
+    with running("all", settings) as (client, process):
+        make_user(process)  # a real account: every target checks the token's account
+        headers = {"Authorization": f"Bearer {login(client)['access_token']}"}
         for path in FAST_PATHS:
             slow = client.get(path, headers=headers)
             fast = client.get(path, headers=headers)
