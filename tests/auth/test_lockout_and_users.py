@@ -9,7 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from plant_analytics.auth.service import LoginPolicy, ensure_admin
+from plant_analytics.auth.service import ensure_admin
+from plant_analytics.auth.throttle import LoginPolicy
 from plant_analytics.security.principal import Role
 from plant_analytics.settings import DEFAULT_ADMIN_EMAIL, DEFAULT_ADMIN_PASSWORD, Settings
 from plant_analytics.targets import Process

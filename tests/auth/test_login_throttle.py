@@ -25,9 +25,9 @@ from sqlalchemy.engine import Engine
 from plant_analytics.auth.service import (
     AuthService,
     InvalidCredentialsError,
-    LoginPolicy,
     LoginThrottledError,
 )
+from plant_analytics.auth.throttle import LoginPolicy
 from plant_analytics.security.principal import Role
 from plant_analytics.targets import Process
 from tests.support.platform import PASSWORD, bearer, login, make_user, running, settings_for

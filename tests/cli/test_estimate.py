@@ -30,7 +30,7 @@ def _by_hand(code: str, kwh: float) -> float:
         f["properties"] for f in document["features"] if f["properties"].get("name") == code
     ]
     rate = props["emissionFactor"]["co2EmissionRate"]["value"]
-    return kwh * rate / 1000 / (1 - props["gridLoss"]["value"])
+    return float(kwh * rate / 1000 / (1 - props["gridLoss"]["value"]))
 
 
 def test_estimate_writes_a_report_with_rates_and_provenance(

@@ -18,7 +18,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from plant_analytics import targets
-from plant_analytics.auth.service import AuthService, LoginPolicy
+from plant_analytics.auth.service import AuthService
+from plant_analytics.auth.throttle import LoginPolicy
 from plant_analytics.security.deps import RequireUser
 from plant_analytics.security.principal import Role
 from plant_analytics.server import build_app

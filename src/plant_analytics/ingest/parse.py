@@ -2,9 +2,10 @@
 
 The rule on bad rows (docs/data-model.md): a problem with the file as a whole (unknown
 level or year, no column for the level's natural key) rejects the file. An odd header (a
-code twice, a column with values but no code) is loaded as published and reported. A problem with a row (a cell that is not a number, an empty natural key) is
-reported with file, sheet, row, column and reason; by default it rejects the file too, and
-with ``on_row_error="skip"`` only that row is rejected and kept, raw, in ``rejected_row``.
+code twice, a column with values but no code) is loaded as published and reported. A
+problem with a row (a cell that is not a number, an empty natural key) is reported with
+file, sheet, row, column and reason; by default it rejects the file too, and with
+``on_row_error="skip"`` only that row is rejected and kept, raw, in ``rejected_row``.
 
 Row identity (docs/data-model.md#row-identity): within its release a row is identified by
 the sheet's own sequence number (SEQPLTyy, SEQGENyy, SEQUNTyy) where the sheet has one for
