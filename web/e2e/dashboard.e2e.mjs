@@ -1,6 +1,9 @@
 // Browser tests of the dashboard against a real platform with the sample data (started by e2e/run.mjs).
 import assert from "node:assert/strict";
-import { readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium } from "playwright-core";
@@ -285,5 +288,196 @@ describe("dashboard", () => {
     assert.equal(status, "succeeded", `the ingestion ended ${status}`);
     await page.getByRole("progressbar", { name: "Ingestion progress" }).and(page.locator("[aria-valuenow='100']")).waitFor();
     await page.context().close();
+  });
+});
+
+// ---- the browser session (issue 13, finding 5): tokens never stored, the refresh token an HttpOnly cookie ----
+
+const REFRESH_COOKIE = "__Secure-pa-refresh";
+
+/** What the page could leak to an injected script: web storage, and the cookies it can read. */
+async function readableSecrets(page) {
+  return page.evaluate(() => {
+    const values = [];
+    for (const store of [localStorage, sessionStorage]) for (let i = 0; i < store.length; i++) values.push(store.getItem(store.key(i)));
+    return { storage: values.filter((v) => /eyJ|rt_/.test(v ?? "")), cookie: document.cookie };
+  });
+}
+
+async function refreshCookie(page) {
+  // Asked for the refresh route's URL: the cookie's Path keeps it from every other one.
+  return (await page.context().cookies(`${BASE}/auth/refresh`)).find((cookie) => cookie.name === REFRESH_COOKIE);
+}
+
+/** Starts another platform (its own data dir, the demo admin) with extra settings; stop() ends it. */
+async function startPlatform(env) {
+  const port = await new Promise((resolvePort, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port: free } = probe.address();
+      probe.close(() => resolvePort(free));
+    });
+  });
+  const dataDir = mkdtempSync(join(tmpdir(), "pa-e2e-short-"));
+  const log = openSync(join(OUT, "server-short-ttl.log"), "w");
+  const child = spawn(join(REPO, ".venv/bin/plant-analytics"), ["serve", "--target", "all", "--port", String(port)], {
+    env: { ...process.env, PA_DATA_DIR: dataDir, PA_ENV: "development", ...env },
+    stdio: ["ignore", log, log],
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the second platform exited (${child.exitCode}); see ${OUT}/server-short-ttl.log`);
+    if (Date.now() > deadline) throw new Error("the second platform did not start within 90 s");
+    const ok = await fetch(`${base}/health`).then((r) => r.ok, () => false);
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return {
+    base,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill("SIGTERM");
+        await new Promise((r) => child.once("exit", r));
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe("session", () => {
+  it("keeps no token where a script can read it, survives a reload silently, and signs out", async () => {
+    const page = await newPage();
+    await uiLogin(page, ADMIN);
+    const cookie = await refreshCookie(page);
+    assert.ok(cookie, "Chromium kept the Secure refresh cookie on plain http://127.0.0.1 (a secure context)");
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.secure, true);
+    assert.equal(cookie.sameSite, "Strict");
+    assert.equal(cookie.path, "/auth/refresh");
+    assert.deepEqual(await readableSecrets(page), { storage: [], cookie: "" }, "no token in web storage or document.cookie");
+
+    // A reload starts with no access token: the cookie buys one without a login form.
+    const refreshes = [];
+    page.on("response", (response) => {
+      if (response.url().endsWith("/auth/refresh")) refreshes.push(response.status());
+    });
+    await page.reload();
+    await page.getByTestId("user-email").waitFor();
+    await page.locator("table.data tbody tr").first().waitFor();
+    assert.deepEqual(refreshes, [200], "one silent refresh on reload");
+    assert.notEqual((await refreshCookie(page)).value, cookie.value, "the refresh token rotated");
+    assert.equal(page.url().includes("/login"), false);
+
+    // A second tab of the same browser shares the session.
+    const other = await page.context().newPage();
+    await other.goto(`${BASE}/data`);
+    await other.getByTestId("user-email").waitFor();
+    await other.close();
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(/\/login/);
+    assert.equal(await refreshCookie(page), undefined, "signing out clears the cookie");
+    await page.reload();
+    await page.getByLabel("Email").waitFor();
+    assert.equal(await page.getByTestId("user-email").count(), 0, "still signed out after a reload");
+    // The session is revoked on the server too, not only forgotten here.
+    const replay = await fetch(`${BASE}/auth/refresh`, {
+      method: "POST",
+      headers: { Cookie: `${REFRESH_COOKIE}=${cookie.value}`, "X-Requested-With": "fetch" },
+    });
+    assert.equal(replay.status, 401);
+    await page.context().close();
+  });
+
+  it("runs every view under the strict Content-Security-Policy without a violation", async () => {
+    const page = await newPage();
+    await page.addInitScript(() => {
+      window.__csp = [];
+      document.addEventListener("securitypolicyviolation", (event) => window.__csp.push(`${event.effectiveDirective} ${event.blockedURI} ${event.sourceFile}:${event.lineNumber}`));
+    });
+    const refused = [];
+    page.on("console", (message) => {
+      if (/Content Security Policy/i.test(message.text())) refused.push(message.text());
+    });
+    const first = await page.goto(`${BASE}/login`);
+    const policy = first.headers()["content-security-policy"];
+    assert.match(policy, /script-src 'self'(;|$)/);
+    assert.match(policy, /frame-ancestors 'none'/);
+    assert.equal(first.headers()["x-content-type-options"], "nosniff");
+    await uiLogin(page, ADMIN);
+    const views = [
+      ["/?year=2022", "table.data tbody tr"],
+      ["/map?year=2022", "circle.plant"],
+      ["/regions?level=state&year=2022&metric=co2_rate_lb_per_mwh&sel=NE", ".recharts-line"],
+      ["/data?level=plants&year=2022&state=NE&limit=25", "table.data tbody tr"],
+      ["/keys", "h1"],
+      ["/admin", "h1"],
+    ];
+    for (const [path, ready] of views) {
+      await page.goto(`${BASE}${path}`);
+      await page.locator(ready).first().waitFor();
+    }
+    const top = await apiGet("/api/v1/plants/top?year=2022&state=NE&limit=1");
+    await page.goto(`${BASE}/plants/${top.data[0].plant_id_eia}`);
+    await page.locator("svg.sparkline").first().waitFor();
+    const violations = await page.evaluate(() => window.__csp);
+    assert.deepEqual([...violations, ...refused], [], "the dashboard needs nothing the policy forbids");
+    // The listener does see a violation: an inline style injected now is refused and reported.
+    await page.evaluate(() => {
+      const style = document.createElement("style");
+      style.textContent = "body { outline: 1px solid red }";
+      document.head.append(style);
+    });
+    await page.waitForFunction(() => window.__csp.length > 0);
+    assert.match((await page.evaluate(() => window.__csp))[0], /^style-src/);
+    // It cannot be framed by another page.
+    const framed = await newPage();
+    await framed.setContent(`<iframe src="${BASE}/login"></iframe>`);
+    await new Promise((r) => setTimeout(r, 1000));
+    const frame = framed.frames().find((f) => f.url().startsWith(BASE));
+    const loaded = frame ? await frame.evaluate(() => document.body.innerText).catch(() => "") : "";
+    assert.doesNotMatch(loaded, /Sign in/, "the dashboard rendered inside another site's frame");
+    await framed.context().close();
+    await page.context().close();
+  });
+
+  it("refreshes silently when the access token expires (a platform with 12 s access tokens)", { timeout: 150_000 }, async () => {
+    const short = await startPlatform({ PA_ACCESS_TOKEN_TTL_SECONDS: "12" });
+    try {
+      const page = await newPage();
+      const refreshes = [];
+      page.on("response", (response) => {
+        if (response.url().endsWith("/auth/refresh")) refreshes.push(response.status());
+      });
+      const login = await page.goto(`${short.base}/login`);
+      assert.ok(login.ok());
+      await page.getByLabel("Email").fill(ADMIN.email);
+      await page.getByLabel("Password").fill(ADMIN.password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByTestId("user-email").waitFor();
+      refreshes.length = 0; // the page's first look for a session (no cookie yet: 401) is not a refresh of this one
+      const started = Date.now();
+      // Past the first token's lifetime (and the next one's): the page keeps a valid token without a login.
+      await page.waitForTimeout(26_000);
+      assert.ok(refreshes.length >= 2, `refreshed ${refreshes.length} times in ${Date.now() - started} ms`);
+      assert.ok(refreshes.every((status) => status === 200), `refreshes: ${refreshes}`);
+      await page.getByRole("link", { name: "API keys" }).click();
+      await page.getByRole("heading", { name: "API keys", level: 1 }).waitFor();
+      await page.getByRole("button", { name: "Create key" }).waitFor();
+      assert.equal(await page.getByRole("alert").count(), 0, "the view's API call succeeded");
+      assert.equal(page.url().includes("/login"), false);
+      // And after a reload, once the last access token has expired too.
+      await page.context().setOffline(true);
+      await page.waitForTimeout(13_000);
+      await page.context().setOffline(false);
+      await page.reload();
+      await page.getByTestId("user-email").waitFor();
+      assert.equal(page.url().includes("/login"), false);
+      await page.context().close();
+    } finally {
+      await short.stop();
+    }
   });
 });

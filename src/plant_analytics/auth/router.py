@@ -8,10 +8,18 @@ from collections.abc import Callable
 from typing import Annotated, Any, Literal, TypeVar
 
 import jwt
-from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from plant_analytics.auth.api_keys import KEY_ID_PATTERN, PREFIX
+from plant_analytics.auth.cookies import (
+    CSRF_HEADER,
+    REFRESH_COOKIE,
+    cleared_refresh_cookie,
+    csrf_refusal,
+    refresh_cookie,
+    set_refresh_cookie,
+)
 from plant_analytics.auth.keys import KeyStore
 from plant_analytics.auth.repository import ApiKeyRow, UserRow
 from plant_analytics.auth.schemas import (
@@ -81,6 +89,12 @@ def tokens(pair: TokenPair) -> TokenResponse:
         token_type=pair.token_type,
         expires_in=pair.expires_in,
     )
+
+
+def cookie_tokens(pair: TokenPair, response: Response, service: AuthService) -> TokenResponse:
+    """The tokens of a browser session: the refresh token in its cookie, not in the body."""
+    set_refresh_cookie(response, pair.refresh_token, service.settings.refresh_token_ttl_seconds)
+    return tokens(pair).model_copy(update={"refresh_token": None})
 
 
 def user_out(user: UserRow) -> UserOut:
@@ -163,32 +177,105 @@ router = APIRouter(prefix="/auth", tags=["auth"], responses=PROBLEM)
 
 
 @router.post("/login", summary="Log in with email and password")
-async def login(body: LoginRequest, service: Service, request: Request) -> TokenResponse:
-    """Returns an access token (1 h) and a refresh token. Failures are answered after a
-    growing delay; after repeated failures for an account, the client that failed waits
-    (429, `Retry-After`) before trying that account again. Other clients are not affected,
-    and the answer is the same whether or not the account exists."""
-    return tokens(
-        await call(
-            service.login,
-            body.email,
-            body.password,
-            request.headers.get("user-agent"),
-            client_address(request),
-        )
+async def login(
+    body: LoginRequest, service: Service, request: Request, response: Response
+) -> TokenResponse:
+    """Returns an access token (1 h) and a refresh token: in the body, or with
+    `"refresh_token_in": "cookie"` (the dashboard) in an `HttpOnly` cookie that only
+    `/auth/refresh` receives (docs/security.md, "Browser sessions"). Failures are answered
+    after a growing delay; after repeated failures for an account, the client that failed
+    waits (429, `Retry-After`) before trying that account again. Other clients are not
+    affected, and the answer is the same whether or not the account exists."""
+    pair = await call(
+        service.login,
+        body.email,
+        body.password,
+        request.headers.get("user-agent"),
+        client_address(request),
+    )
+    if body.refresh_token_in == "cookie":  # noqa: S105 - where it goes, not a secret
+        return cookie_tokens(pair, response, service)
+    return tokens(pair)
+
+
+def cookie_problem(status_code: int, detail: str, type_: str) -> Problem:
+    """A refusal of a cookie session, which also clears the cookie."""
+    return Problem(
+        status_code, detail, type_=type_, headers={"Set-Cookie": cleared_refresh_cookie()}
     )
 
 
-@router.post("/refresh", summary="Exchange a refresh token for new tokens")
-async def refresh(body: RefreshRequest, service: Service, request: Request) -> TokenResponse:
-    """Refresh tokens rotate: each works once. Showing a used one again revokes the session."""
-    return tokens(
-        await call(service.refresh, body.refresh_token, request.headers.get("user-agent"))
+def session_cookie(request: Request) -> str:
+    """The refresh token of the browser session's cookie, once the request passes the CSRF
+    check (auth/cookies.py); a problem otherwise."""
+    token = refresh_cookie(request)
+    if token is None:
+        raise Problem(
+            status.HTTP_401_UNAUTHORIZED,
+            'no refresh token: send {"refresh_token": …} in the body, or log in with '
+            f'"refresh_token_in": "cookie" to get the {REFRESH_COOKIE} cookie',
+            type_="invalid-refresh-token",
+        )
+    refusal = csrf_refusal(request)
+    if refusal is not None:
+        # Not cleared: a forged request must not be able to end the session either.
+        raise forbidden(refusal)
+    return token
+
+
+OptionalRefresh = Annotated[
+    RefreshRequest | None,
+    Body(description="Scripts: the refresh token. Browsers: no body; the cookie is used."),
+]
+COOKIE_ROUTE_DOC = (
+    f"Without a body, the refresh token is the session cookie ({REFRESH_COOKIE}, set by a "
+    f'login with `"refresh_token_in": "cookie"`); such a request must send the header '
+    f"`{CSRF_HEADER}` and come from the platform's own pages (`Sec-Fetch-Site: same-origin`, "
+    "or an `Origin` of this host), else 403."
+)
+
+
+@router.post(
+    "/refresh",
+    summary="Exchange a refresh token for new tokens",
+    description="Refresh tokens rotate: each works once. Showing a used one again revokes the "
+    "session. With a refresh token in the body, the new one comes in the body. "
+    + COOKIE_ROUTE_DOC
+    + " The new refresh token then comes in the cookie only.",
+)
+async def refresh(
+    service: Service, request: Request, response: Response, body: OptionalRefresh = None
+) -> TokenResponse:
+    agent = request.headers.get("user-agent")
+    if body is not None:
+        return tokens(await call(service.refresh, body.refresh_token, agent))
+    token = session_cookie(request)
+    try:
+        pair = await run_in_threadpool(service.refresh, token, agent)
+    except AuthError as exc:
+        raise cookie_problem(exc.status, exc.detail, exc.type_) from None
+    return cookie_tokens(pair, response, service)
+
+
+@router.delete(
+    "/refresh",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End the browser session (log out with the session cookie)",
+    description="Revokes the session of the refresh cookie and clears the cookie: the "
+    "dashboard's logout. " + COOKIE_ROUTE_DOC + " Scripts log out with `POST /auth/logout`.",
+)
+async def end_cookie_session(service: Service, request: Request) -> Response:
+    token = session_cookie(request)
+    await call(service.logout, token)
+    return Response(
+        status_code=status.HTTP_204_NO_CONTENT, headers={"Set-Cookie": cleared_refresh_cookie()}
     )
 
 
 @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Revoke the session")
 async def logout(body: RefreshRequest, service: Service) -> Response:
+    """Revokes the session of the refresh token in the body (scripts). The dashboard's
+    sessions end with `DELETE /auth/refresh`."""
     await call(service.logout, body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

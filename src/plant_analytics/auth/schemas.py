@@ -35,11 +35,20 @@ class LoginRequest(BaseModel):
     )
     email: Email
     password: Annotated[str, Field(min_length=1, max_length=1024)]
+    refresh_token_in: Literal["body", "cookie"] = Field(
+        default="body",
+        description="Where the refresh token goes: in the answer's body (scripts), or in an "
+        "`HttpOnly; Secure; SameSite=Strict` cookie that only `/auth/refresh` receives "
+        "(browsers: scripts of the page never see it).",
+    )
 
 
 class TokenResponse(BaseModel):
     access_token: str = Field(description="JWT (EdDSA); send as `Authorization: Bearer …`.")
-    refresh_token: str = Field(description="Opaque, single use: POST it to /auth/refresh.")
+    refresh_token: str | None = Field(
+        description="Opaque, single use: POST it to /auth/refresh. `null` when it was set as "
+        "the session cookie instead."
+    )
     token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int = Field(description="Seconds until the access token expires.", examples=[3600])
 

@@ -11,7 +11,13 @@ from typing import Any
 
 BEARER = "bearerAuth"
 PUBLIC_OPERATIONS = frozenset(
-    {("post", "/auth/login"), ("post", "/auth/refresh"), ("get", "/.well-known/jwks.json")}
+    {
+        ("post", "/auth/login"),
+        ("post", "/auth/refresh"),
+        ("delete", "/auth/refresh"),
+        ("post", "/auth/logout"),
+        ("get", "/.well-known/jwks.json"),
+    }
 )
 
 

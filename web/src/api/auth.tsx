@@ -1,7 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { api, unwrap } from "./client";
-import { getTokens, onTokens, setTokens, tokensFrom } from "./session";
+import { endSession, onTokens, restoreSession, setTokens, tokensFrom } from "./session";
 import { ApiError } from "./problem";
 
 export type Role = "admin" | "analyst" | "viewer";
@@ -13,7 +13,7 @@ export interface User {
 
 export interface AuthState {
   user: User | null;
-  /** True until the stored session (if any) has been checked against /auth/me. */
+  /** True until the session cookie (if any) has been traded for an access token and checked against /auth/me. */
   checking: boolean;
   login(email: string, password: string): Promise<void>;
   logout(): Promise<void>;
@@ -28,14 +28,19 @@ async function fetchMe(): Promise<User> {
 export function AuthProvider({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
   const [user, setUser] = useState<User | null>(null);
-  const [checking, setChecking] = useState(() => getTokens() !== null);
+  const [checking, setChecking] = useState(true);
 
   useEffect(() => {
-    if (!getTokens()) return;
-    fetchMe()
-      .then(setUser)
-      .catch(() => setTokens(null))
-      .finally(() => setChecking(false));
+    // A reload or a new tab: the access token was only in memory; the HttpOnly cookie gets a new one silently.
+    let current = true;
+    restoreSession()
+      .then((tokens) => (tokens ? fetchMe() : null))
+      .then((me) => current && setUser(me))
+      .catch(() => current && setTokens(null))
+      .finally(() => current && setChecking(false));
+    return () => {
+      current = false;
+    };
   }, []);
 
   useEffect(
@@ -50,7 +55,8 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   );
 
   const login = useCallback(async (email: string, password: string) => {
-    const result = await api.POST("/auth/login", { body: { email, password } });
+    // The refresh token comes as an HttpOnly cookie for /auth/refresh only; the body carries the access token.
+    const result = await api.POST("/auth/login", { body: { email, password, refresh_token_in: "cookie" } });
     if (!result.response.ok) {
       const status = result.response.status;
       const problem = result.error as { detail?: unknown; title?: string } | undefined;
@@ -60,16 +66,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
       if (status === 422) throw new ApiError(status, "Enter a valid email address and a password");
       throw new ApiError(status, problem?.title ?? "Sign-in failed", detail);
     }
-    setTokens(tokensFrom(result.data as { access_token: string; refresh_token: string; expires_in: number }));
+    setTokens(tokensFrom(result.data as { access_token: string; expires_in: number }));
     setUser(await fetchMe());
   }, []);
 
   const logout = useCallback(async () => {
-    const tokens = getTokens();
-    if (tokens) {
-      await api.POST("/auth/logout", { body: { refresh_token: tokens.refresh_token } }).catch(() => undefined);
-    }
-    setTokens(null);
+    await endSession(); // revokes the session and clears the cookie, then forgets the access token
   }, []);
 
   const value = useMemo(() => ({ user, checking, login, logout }), [user, checking, login, logout]);

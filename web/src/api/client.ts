@@ -10,12 +10,16 @@ function withToken(request: Request, token: string | undefined): Request {
   return request;
 }
 
+// The access token is in memory only (session.ts); these routes are how it is obtained, so a 401 from them is final.
+const SESSION_ROUTES = ["/auth/login", "/auth/refresh", "/auth/token"];
+
 const auth: Middleware = {
   onRequest({ request }) {
     return withToken(request, getTokens()?.access_token);
   },
   async onResponse({ request, response }) {
-    if (response.status !== 401 || !getTokens() || request.url.includes("/auth/")) return response;
+    const path = new URL(request.url).pathname;
+    if (response.status !== 401 || !getTokens() || SESSION_ROUTES.includes(path)) return response;
     if (request.method !== "GET" && request.method !== "HEAD") return response;
     const fresh = await refreshTokens();
     if (!fresh) return response;

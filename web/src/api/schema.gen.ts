@@ -161,7 +161,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List ingestion runs, newest first */
+        /**
+         * List ingestion runs, newest first
+         * @description The API's one list shape: `data` (the runs) and `meta` (`count`, `next_cursor`: pass it back as `cursor` for the next page, null on the last).
+         */
         get: operations["list_ingestions_api_v1_ingestions_get"];
         put?: never;
         /** Upload an eGRID file; returns the run that loads it */
@@ -1010,10 +1013,87 @@ export interface components {
          * @enum {string}
          */
         GroupBy: "state" | "fuel" | "subregion" | "ba" | "nerc";
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
+        /**
+         * IngestionList
+         * @description The one list shape of the API: ``data`` and ``meta``.
+         */
+        IngestionList: {
+            /** Data */
+            data: components["schemas"]["IngestionRun"][];
+            meta: components["schemas"]["IngestionMeta"];
+        };
+        /** IngestionMeta */
+        IngestionMeta: {
+            /**
+             * Count
+             * @description Runs in `data`.
+             */
+            count: number;
+            /** Limit */
+            limit: number;
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null on the last page.
+             */
+            next_cursor: string | null;
+            /**
+             * Source
+             * @example ingestion_run
+             */
+            source: string;
+        };
+        /** IngestionRun */
+        IngestionRun: {
+            /** Attempts */
+            attempts: number;
+            /** Checks */
+            checks: unknown[];
+            counts: components["schemas"]["RunCounts"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Errors
+             * @description With file, sheet, row and column where known.
+             */
+            errors: unknown[];
+            /** File Name */
+            file_name: string;
+            /** Finished At */
+            finished_at: string | null;
+            /** Id */
+            id: number;
+            /** Message */
+            message: string | null;
+            /** Options */
+            options: {
+                [key: string]: unknown;
+            };
+            /**
+             * Progress
+             * @description 0 to 1.
+             */
+            progress: number;
+            /** Requested By */
+            requested_by: string | null;
+            /** Sha256 */
+            sha256: string | null;
+            /** Size Bytes */
+            size_bytes: number | null;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @description queued, running, retrying, succeeded, noop or failed
+             * @example queued
+             */
+            status: string;
+            /** Storage Key */
+            storage_key: string | null;
+            /** Warnings */
+            warnings: unknown[];
         };
         /** ListMeta */
         ListMeta: {
@@ -1539,6 +1619,22 @@ export interface components {
          * @enum {string}
          */
         Rounding: "none" | "power-profiler";
+        /** RunCounts */
+        RunCounts: {
+            /**
+             * Datasets
+             * @description Per level and year of the file.
+             */
+            datasets: {
+                [key: string]: unknown;
+            }[];
+            /** Rows Loaded */
+            rows_loaded: number;
+            /** Rows Read */
+            rows_read: number;
+            /** Rows Rejected */
+            rows_rejected: number;
+        };
         /** StateRow */
         StateRow: {
             /**
@@ -1724,6 +1820,29 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /** UploadAccepted */
+        UploadAccepted: {
+            /** Duplicate Of Active Run */
+            duplicate_of_active_run: boolean;
+            /** File Name */
+            file_name: string;
+            /** Id */
+            id: number;
+            /** Links */
+            links: {
+                [key: string]: string;
+            };
+            /** Note */
+            note: string | null;
+            /** Sha256 */
+            sha256: string;
+            /** Size Bytes */
+            size_bytes: number;
+            /** Status */
+            status: string;
+            /** Storage Key */
+            storage_key: string;
+        };
         /** UserCreate */
         UserCreate: {
             /**
@@ -1778,19 +1897,6 @@ export interface components {
             /** Password */
             password?: string | null;
             role?: components["schemas"]["Role"] | null;
-        };
-        /** ValidationError */
-        ValidationError: {
-            /** Context */
-            ctx?: Record<string, never>;
-            /** Input */
-            input?: unknown;
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
         };
         /** YearRow */
         YearRow: {
@@ -1974,6 +2080,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     list_catalogue_api_v1_catalogue_get: {
@@ -1992,6 +2107,58 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CatalogueList"];
+                };
+            };
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The token's role may not do this (admins only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description An invalid parameter, named in `detail` and `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://plant-analytics.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "query.sort: unknown column 'foo'; sort on a numeric column such as net_generation_mwh",
+                     *       "instance": "/api/v1/plants",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "query.sort",
+                     *           "in": "query",
+                     *           "message": "unknown column"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
                 };
             };
         };
@@ -2016,13 +2183,65 @@ export interface operations {
                     "application/json": components["schemas"]["FetchAccepted"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The token's role may not do this (admins only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing with this id or code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description An invalid parameter, named in `detail` and `errors` */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    /**
+                     * @example {
+                     *       "type": "https://plant-analytics.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "query.sort: unknown column 'foo'; sort on a numeric column such as net_generation_mwh",
+                     *       "instance": "/api/v1/plants",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "query.sort",
+                     *           "in": "query",
+                     *           "message": "unknown column"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
                 };
             };
         };
@@ -2116,6 +2335,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                    "application/vnd.apache.parquet": string;
+                    "text/csv; charset=utf-8": string;
+                };
+            };
+            /** @description A malformed request the route cannot read (a body, cursor or multipart form), named in `detail` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
                 };
             };
             /** @description No valid token */
@@ -2129,6 +2359,15 @@ export interface operations {
             };
             /** @description Nothing with this id or code */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body is larger than this route takes (`limit_bytes`, or too many rows) */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2158,6 +2397,15 @@ export interface operations {
                      *       ]
                      *     }
                      */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": unknown;
                 };
             };
@@ -2172,13 +2420,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful Response */
+            /** @description A GeoJSON FeatureCollection */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/geo+json": Record<string, never>;
                 };
             };
             /** @description No valid token */
@@ -2221,6 +2469,15 @@ export interface operations {
                      *       ]
                      *     }
                      */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": unknown;
                 };
             };
@@ -2287,6 +2544,15 @@ export interface operations {
                      *       ]
                      *     }
                      */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": unknown;
                 };
             };
@@ -2377,6 +2643,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     list_ingestions_api_v1_ingestions_get: {
@@ -2400,16 +2675,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["IngestionList"];
                 };
             };
-            /** @description Validation Error */
+            /** @description A malformed request the route cannot read (a body, cursor or multipart form), named in `detail` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description An invalid parameter, named in `detail` and `errors` */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    /**
+                     * @example {
+                     *       "type": "https://plant-analytics.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "query.sort: unknown column 'foo'; sort on a numeric column such as net_generation_mwh",
+                     *       "instance": "/api/v1/plants",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "query.sort",
+                     *           "in": "query",
+                     *           "message": "unknown column"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
                 };
             };
         };
@@ -2446,7 +2764,95 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UploadAccepted"];
+                };
+            };
+            /** @description A malformed request the route cannot read (a body, cursor or multipart form), named in `detail` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The token's role may not do this (admins only) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body is larger than this route takes (`limit_bytes`, or too many rows) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description The body is not of a media type this route takes */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description An invalid parameter, named in `detail` and `errors` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://plant-analytics.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "query.sort: unknown column 'foo'; sort on a numeric column such as net_generation_mwh",
+                     *       "instance": "/api/v1/plants",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "query.sort",
+                     *           "in": "query",
+                     *           "message": "unknown column"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description A service the route needs (storage, the queue) is unavailable: try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
                 };
             };
         };
@@ -2468,16 +2874,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["IngestionRun"];
                 };
             };
-            /** @description Validation Error */
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Nothing with this id or code */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description An invalid parameter, named in `detail` and `errors` */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                    /**
+                     * @example {
+                     *       "type": "https://plant-analytics.dev/problems/validation",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "detail": "query.sort: unknown column 'foo'; sort on a numeric column such as net_generation_mwh",
+                     *       "instance": "/api/v1/plants",
+                     *       "errors": [
+                     *         {
+                     *           "parameter": "query.sort",
+                     *           "in": "query",
+                     *           "message": "unknown column"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
                 };
             };
         };
@@ -2548,6 +2997,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     metrics_catalog_api_v1_metrics_catalog_get: {
@@ -2612,6 +3070,15 @@ export interface operations {
                      *       ]
                      *     }
                      */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": unknown;
                 };
             };
@@ -2708,6 +3175,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     get_plant_api_v1_plants__plant_id__get: {
@@ -2774,6 +3250,15 @@ export interface operations {
                      *       ]
                      *     }
                      */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": unknown;
                 };
             };
@@ -2870,6 +3355,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     plant_history_api_v1_plants__plant_id__history_get: {
@@ -2946,6 +3440,15 @@ export interface operations {
                      *       ]
                      *     }
                      */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": unknown;
                 };
             };
@@ -3035,6 +3538,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     quality_api_v1_quality_get: {
@@ -3099,6 +3611,15 @@ export interface operations {
                      *       ]
                      *     }
                      */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": unknown;
                 };
             };
@@ -3183,6 +3704,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     get_region_api_v1_regions__level___code__get: {
@@ -3253,6 +3783,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     states_api_v1_states_get: {
@@ -3317,6 +3856,15 @@ export interface operations {
                      *       ]
                      *     }
                      */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": unknown;
                 };
             };
@@ -3399,6 +3947,15 @@ export interface operations {
                      *       ]
                      *     }
                      */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": unknown;
                 };
             };
@@ -3485,6 +4042,15 @@ export interface operations {
                     "application/problem+json": unknown;
                 };
             };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": unknown;
+                };
+            };
         };
     };
     years_api_v1_years_get: {
@@ -3549,6 +4115,15 @@ export interface operations {
                      *       ]
                      *     }
                      */
+                    "application/problem+json": unknown;
+                };
+            };
+            /** @description Too many requests from this client: wait the `Retry-After` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
                     "application/problem+json": unknown;
                 };
             };
