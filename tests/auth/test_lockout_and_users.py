@@ -165,3 +165,24 @@ def test_production_admin_comes_from_the_environment(sqlite_engine: Engine, tmp_
     assert ensure_admin(sqlite_engine, prod) == []
     with pytest.raises(ValueError, match="PA_ADMIN_PASSWORD"):
         Settings(env="production", internal_secret="s3cret")
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/auth/users/9223372036854775808"),
+        ("PATCH", "/auth/users/9223372036854775808"),
+        ("POST", "/auth/users/9223372036854775808/unlock"),
+        ("DELETE", "/auth/users/99999999999999999999"),
+        ("GET", "/auth/api-keys?user_id=9223372036854775808"),
+    ],
+)
+def test_a_user_id_no_database_stores_is_a_422_not_a_500(
+    auth_app: tuple[TestClient, Process], method: str, path: str
+) -> None:
+    client, process = auth_app
+    make_user(process, "root@example.com", Role.ADMIN)
+    admin = bearer(login(client, "root@example.com")["access_token"])
+    response = client.request(method, path, headers=admin, json={})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")

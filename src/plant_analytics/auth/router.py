@@ -48,6 +48,7 @@ JWKS_MAX_AGE_SECONDS = 300
 PROBLEM: dict[int | str, dict[str, Any]] = {
     code: {"content": {"application/problem+json": {}}, "description": text}
     for code, text in {
+        400: "A body that cannot be read (not JSON, or not UTF-8)",
         401: "Not authenticated",
         403: "Not allowed",
         404: "Not found",
@@ -164,6 +165,8 @@ async def require_login_session(principal: RequireUser, request: Request) -> Pri
 
 
 RequireLoginSession = Annotated[Principal, Depends(require_login_session)]
+MAX_ID = 2**63 - 1  # the largest id both databases store: larger ones are a 422, not a 500
+UserId = Annotated[int, Path(ge=0, le=MAX_ID, description="The user's id.")]
 KeyId = Annotated[
     str,
     Path(
@@ -320,12 +323,14 @@ async def create_user(body: UserCreate, _: CurrentAdmin, service: Service) -> Us
 
 
 @router.get("/users/{user_id}", summary="One user (admin)")
-async def get_user(user_id: int, _: CurrentAdmin, service: Service) -> UserOut:
+async def get_user(user_id: UserId, _: CurrentAdmin, service: Service) -> UserOut:
     return user_out(await call(service.get_user, user_id))
 
 
 @router.patch("/users/{user_id}", summary="Change a user's role, password or status (admin)")
-async def update_user(user_id: int, body: UserUpdate, _: CurrentAdmin, service: Service) -> UserOut:
+async def update_user(
+    user_id: UserId, body: UserUpdate, _: CurrentAdmin, service: Service
+) -> UserOut:
     """Changing the password, role or status also revokes the user's refresh tokens."""
     return user_out(
         await call(
@@ -340,14 +345,14 @@ async def update_user(user_id: int, body: UserUpdate, _: CurrentAdmin, service: 
 
 
 @router.post("/users/{user_id}/unlock", summary="Clear a user's failed logins (admin)")
-async def unlock_user(user_id: int, _: CurrentAdmin, service: Service) -> UserOut:
+async def unlock_user(user_id: UserId, _: CurrentAdmin, service: Service) -> UserOut:
     return user_out(await call(service.unlock_user, user_id))
 
 
 @router.delete(
     "/users/{user_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Delete a user (admin)"
 )
-async def delete_user(user_id: int, _: CurrentAdmin, service: Service) -> Response:
+async def delete_user(user_id: UserId, _: CurrentAdmin, service: Service) -> Response:
     await call(service.delete_user, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -378,7 +383,9 @@ async def list_api_keys(
     principal: RequireUser,
     caller: CurrentUser,
     service: Service,
-    user_id: Annotated[int | None, Query(description="Another user's keys (admin only).")] = None,
+    user_id: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="Another user's keys (admin only).")
+    ] = None,
     all_users: Annotated[
         bool, Query(alias="all", description="Every user's keys (admin only).")
     ] = False,
