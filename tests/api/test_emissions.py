@@ -54,7 +54,7 @@ def profiler(samples_dir: Path = Path(__file__).resolve().parents[2] / "data" / 
 def by_hand(props: dict[str, Any], kwh: float, pollutant: str) -> float:
     rate = props["emissionFactor"][f"{pollutant}EmissionRate"]["value"]
     loss = props["gridLoss"]["value"]
-    return kwh * rate / 1000 / (1 - loss)
+    return float(kwh * rate / 1000 / (1 - loss))
 
 
 def test_one_zip_in_hawaii_by_hand(client: TestClient, profiler: Any) -> None:
@@ -168,8 +168,8 @@ def test_batch_csv_per_row_errors_totals_and_formats(client: TestClient, profile
     )
     assert r.status_code == 200, r.text
     body = r.json()
-    errors = [s["error"]["message"] if s["error"] else None for s in body["data"]]
-    assert errors[:2] == [None, None]
+    errors = [s["error"]["message"] if s["error"] else "" for s in body["data"]]
+    assert errors[:2] == ["", ""]
     assert "99999" in errors[2]
     assert "'12'" in errors[3]
     assert "kwh" in errors[4]

@@ -81,7 +81,9 @@ def test_upload_queues_a_run_that_a_worker_completes(
     assert run["storage_key"].startswith("processed/")
     assert run["requested_by"] == "api:admin@plantanalytics.com"
     listing = client.http.get(URL).json()
-    assert [r["id"] for r in listing["items"]] == [run_id]
+    assert [r["id"] for r in listing["data"]] == [run_id]
+    assert listing["meta"]["count"] == 1
+    assert listing["meta"]["next_cursor"] is None
 
 
 def test_errors_name_file_row_and_column(client: Client, samples: Path) -> None:
@@ -237,10 +239,18 @@ def test_list_pages_with_a_cursor(client: Client, samples: Path) -> None:
         for name in ("us2022.csv", "st2022.csv", "srl2022.csv")
     ]
     first = client.http.get(URL, params={"limit": 2}).json()
-    assert [r["id"] for r in first["items"]] == ids[::-1][:2]
-    second = client.http.get(URL, params={"limit": 2, "cursor": first["next_cursor"]}).json()
-    assert [r["id"] for r in second["items"]] == [ids[0]]
-    assert second["next_cursor"] is None
+    assert set(first) == {"data", "meta"}  # the API's one list shape (docs/api.md)
+    assert [r["id"] for r in first["data"]] == ids[::-1][:2]
+    assert first["meta"]["count"] == 2
+    assert first["meta"]["limit"] == 2
+    second = client.http.get(URL, params={"limit": 2, "cursor": first["meta"]["next_cursor"]})
+    assert [r["id"] for r in second.json()["data"]] == [ids[0]]
+    assert second.json()["meta"] == {
+        "count": 1,
+        "next_cursor": None,
+        "limit": 2,
+        "source": "ingestion_run",
+    }
     queued = client.http.get(URL, params={"status": ["queued", "failed"]}).json()
-    assert len(queued["items"]) == 3
+    assert len(queued["data"]) == 3 == queued["meta"]["count"]
     assert client.http.get(URL, params={"cursor": "!!"}).status_code == 400

@@ -53,15 +53,35 @@ MEDIA_TYPES = {
     Format.NDJSON: "application/x-ndjson",
     Format.PARQUET: "application/vnd.apache.parquet",
 }
+GEOJSON = "application/geo+json"
+_SCHEMAS: dict[Format, dict[str, Any]] = {
+    Format.CSV: {"type": "string"},
+    Format.CSV_RAW: {"type": "string"},
+    Format.NDJSON: {"type": "string"},
+    Format.PARQUET: {"type": "string", "format": "binary"},
+}
+
+
+def media_responses(*formats: Format, status: int = 200) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses=`` entries for a route that also answers in these formats: each
+    format's media type beside the JSON of the route's response model (FastAPI merges them)."""
+    content = {MEDIA_TYPES[f]: {"schema": _SCHEMAS[f]} for f in formats if f is not Format.JSON}
+    return {status: {"content": content}}
+
+
+NOT_MODIFIED_RESPONSE: dict[int | str, dict[str, Any]] = {
+    304: {"description": "Not modified: the ETag in If-None-Match is still current"}
+}
+# Every list route (``FormatQuery``): its exports, and 304 for a conditional GET.
 EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **media_responses(Format.CSV, Format.NDJSON, Format.PARQUET),
+    **NOT_MODIFIED_RESPONSE,
+}
+GEOJSON_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
-        "content": {
-            MEDIA_TYPES[Format.CSV]: {"schema": {"type": "string"}},
-            MEDIA_TYPES[Format.NDJSON]: {"schema": {"type": "string"}},
-            MEDIA_TYPES[Format.PARQUET]: {"schema": {"type": "string", "format": "binary"}},
-        }
-    },
-    304: {"description": "Not modified: the ETag in If-None-Match is still current"},
+        "description": "A GeoJSON FeatureCollection",
+        "content": {GEOJSON: {"schema": {"type": "object"}}},
+    }
 }
 
 RowsFactory = Callable[[], Iterable[Sequence[Any]]]

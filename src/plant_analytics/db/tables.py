@@ -8,6 +8,8 @@ and cost speed in aggregates. Text stays text (FIPS codes keep their leading zer
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
@@ -25,7 +27,35 @@ metadata = sa.MetaData(
 )
 
 JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-Timestamp = sa.DateTime(timezone=True)
+
+
+class Timestamp(sa.types.TypeDecorator[datetime]):
+    """A moment in time, stored in UTC and always read back time zone-aware (UTC).
+
+    PostgreSQL's ``timestamptz`` keeps the zone; SQLite has no date type and hands back the
+    stored text as a naive datetime. Every stored moment is UTC, so a naive one read back is
+    UTC: it gets the zone here, once, for every caller (API, auth, CLI), rather than in each
+    of them. A moment written with another offset is converted to UTC first (SQLite would
+    otherwise store its local wall time); a naive one written is taken as UTC.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
 
 ingestion_run = sa.Table(
     "ingestion_run",

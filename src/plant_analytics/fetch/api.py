@@ -14,12 +14,17 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from plant_analytics.api.errors import ADMIN_RESPONSES, NOT_FOUND_RESPONSE, PROBLEM_RESPONSES
 from plant_analytics.fetch.catalogue import CatalogueError, by_id, catalogue
 from plant_analytics.fetch.service import statuses, submit_fetch
 from plant_analytics.pipeline.api import PipelineDep, problem
 from plant_analytics.security.deps import RequireAdmin
 
-router = APIRouter(prefix="/api/v1/catalogue", tags=["catalogue"])
+router = APIRouter(
+    prefix="/api/v1/catalogue",
+    tags=["catalogue"],
+    responses={**PROBLEM_RESPONSES, **ADMIN_RESPONSES},
+)
 
 
 class FetchedFile(BaseModel):
@@ -91,6 +96,7 @@ def list_catalogue(principal: RequireAdmin, pipeline: PipelineDep) -> dict[str, 
     "/{file_id}/fetch",
     status_code=202,
     response_model=FetchAccepted,
+    responses=NOT_FOUND_RESPONSE,
     summary="Fetch one release file from EPA and load it (through the queue and a worker)",
 )
 async def fetch_release_file(

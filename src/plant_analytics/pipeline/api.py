@@ -9,14 +9,22 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, MultipartState, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
+from plant_analytics.api.errors import (
+    ADMIN_RESPONSES,
+    NOT_FOUND_RESPONSE,
+    PROBLEM_RESPONSES,
+    problem_responses,
+)
 from plant_analytics.infra.storage import (
     BadFileNameError,
     FileTooLargeError,
@@ -40,7 +48,66 @@ FORM_FIELDS = {"level", "year", "revision", "skip_bad_rows"}
 MAX_FIELD_BYTES = 1024
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
 
-router = APIRouter(prefix="/api/v1/ingestions", tags=["ingestions"])
+router = APIRouter(prefix="/api/v1/ingestions", tags=["ingestions"], responses=PROBLEM_RESPONSES)
+
+
+# The OpenAPI document's shapes of a run (``run_as_dict``); routes return the dicts as JSON.
+class RunCounts(BaseModel):
+    rows_read: int
+    rows_loaded: int
+    rows_rejected: int
+    datasets: list[dict[str, Any]] = Field(description="Per level and year of the file.")
+
+
+class IngestionRun(BaseModel):
+    id: int
+    status: str = Field(
+        description="queued, running, retrying, succeeded, noop or failed", examples=["queued"]
+    )
+    file_name: str
+    sha256: str | None
+    size_bytes: int | None
+    storage_key: str | None
+    requested_by: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    attempts: int
+    progress: float = Field(description="0 to 1.")
+    counts: RunCounts
+    message: str | None
+    errors: list[Any] = Field(description="With file, sheet, row and column where known.")
+    warnings: list[Any]
+    checks: list[Any]
+    options: dict[str, Any]
+
+
+class IngestionMeta(BaseModel):
+    count: int = Field(description="Runs in `data`.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null on the last page."
+    )
+    limit: int
+    source: str = Field(examples=["ingestion_run"])
+
+
+class IngestionList(BaseModel):
+    """The one list shape of the API: ``data`` and ``meta``."""
+
+    data: list[IngestionRun]
+    meta: IngestionMeta
+
+
+class UploadAccepted(BaseModel):
+    id: int
+    status: str
+    file_name: str
+    sha256: str
+    size_bytes: int
+    storage_key: str
+    duplicate_of_active_run: bool
+    note: str | None
+    links: dict[str, str]
 
 
 def get_pipeline(request: Request) -> Pipeline:
@@ -212,6 +279,8 @@ UPLOAD_BODY = {
 @router.post(
     "",
     status_code=202,
+    response_model=UploadAccepted,
+    responses={**ADMIN_RESPONSES, **problem_responses(400, 413, 415, 503)},
     openapi_extra=UPLOAD_BODY,
     summary="Upload an eGRID file; returns the run that loads it",
 )
@@ -309,7 +378,14 @@ def _decode_cursor(cursor: str) -> int | None:
     return int(value)
 
 
-@router.get("", summary="List ingestion runs, newest first")
+@router.get(
+    "",
+    response_model=IngestionList,
+    responses=problem_responses(400),
+    summary="List ingestion runs, newest first",
+    description="The API's one list shape: `data` (the runs) and `meta` (`count`, "
+    "`next_cursor`: pass it back as `cursor` for the next page, null on the last).",
+)
 def list_ingestions(
     principal: RequireUser,
     pipeline: PipelineDep,
@@ -324,13 +400,22 @@ def list_ingestions(
             return problem(400, "bad cursor", "pass the next_cursor of a previous page")
     runs = list_runs(pipeline.engine, statuses=status, limit=limit + 1, before_id=before)
     page = runs[:limit]
-    return {
-        "items": [run_as_dict(r) for r in page],
+    data = [run_as_dict(r) for r in page]
+    meta = {
+        "count": len(data),
         "next_cursor": _cursor(page[-1]["id"]) if len(runs) > limit else None,
+        "limit": limit,
+        "source": "ingestion_run",
     }
+    return JSONResponse({"data": data, "meta": meta})
 
 
-@router.get("/{run_id}", summary="One ingestion run: status, progress, counts and errors")
+@router.get(
+    "/{run_id}",
+    response_model=IngestionRun,
+    responses=NOT_FOUND_RESPONSE,
+    summary="One ingestion run: status, progress, counts and errors",
+)
 def get_ingestion(
     run_id: Annotated[int, Path(ge=0, le=2**63 - 1)], principal: RequireUser, pipeline: PipelineDep
 ) -> Any:
@@ -341,4 +426,4 @@ def get_ingestion(
             "no such ingestion run",
             f"there is no ingestion run {run_id}; GET {router.prefix} lists them",
         )
-    return run_as_dict(run)
+    return JSONResponse(run_as_dict(run))

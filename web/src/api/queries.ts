@@ -39,10 +39,9 @@ function filterParams(filters: PlantFilters): Record<string, string | number | s
   return params;
 }
 
-/** Lists are {data, meta}; the ingestion runs are {items, next_cursor}. */
+/** Every list of the API is {data, meta}. */
 function asList(data: unknown): List {
-  const list = data as (Partial<List> & { items?: Row[]; next_cursor?: string | null }) | undefined;
-  if (list?.items) return { data: list.items, meta: { count: list.items.length, next_cursor: list.next_cursor ?? null } };
+  const list = data as Partial<List> | undefined;
   return { data: (list?.data ?? []) as Row[], meta: (list?.meta ?? {}) as List["meta"] };
 }
 
@@ -210,7 +209,6 @@ export type DataPath = "/api/v1/plants" | "/api/v1/generators" | "/api/v1/units"
 // ---- admin ----
 
 export const RUN_FINISHED = ["succeeded", "noop", "failed"];
-// The ingestion list is {items, next_cursor} (runs are the pipeline's own resource); asList reads both shapes.
 
 export function useIngestions(poll: boolean) {
   return useQuery({

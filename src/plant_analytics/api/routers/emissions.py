@@ -13,8 +13,15 @@ from fastapi import Path as PathParam
 from fastapi.responses import Response
 
 from plant_analytics.api.context import Ctx, run_sync
-from plant_analytics.api.errors import NOT_FOUND_RESPONSE, PROBLEM_RESPONSES
-from plant_analytics.api.formats import MEDIA_TYPES, Format, csv_chunks, parquet_bytes
+from plant_analytics.api.errors import NOT_FOUND_RESPONSE, PROBLEM_RESPONSES, problem_responses
+from plant_analytics.api.formats import (
+    GEOJSON_RESPONSE,
+    MEDIA_TYPES,
+    Format,
+    csv_chunks,
+    media_responses,
+    parquet_bytes,
+)
 from plant_analytics.api.responses import cached_json
 from plant_analytics.api.services import emissions as service
 from plant_analytics.egrid.emissions import Rounding
@@ -133,6 +140,8 @@ def _boundaries(path: Path) -> bytes:
     description="The subregion outlines of EPA's Power Profiler (eGRID2023 rev2, "
     "data/egrid/power-profiler/subregion_2023rev2.json): one feature per subregion with "
     "`code` and `name`.",
+    response_class=Response,
+    responses=GEOJSON_RESPONSE,
 )
 async def subregion_map(_user: RequireUser) -> Response:
     path = sample_dir() / "power-profiler" / "subregion_2023rev2.json"
@@ -160,6 +169,10 @@ async def subregion_map(_user: RequireUser) -> Response:
         "estimated; in a batch each bad row gets its own `error` and the rest is computed. "
         f"At most {MAX_SITES:,} sites. `format=csv|parquet` gives one row per site."
     ),
+    responses={
+        **media_responses(Format.CSV, Format.PARQUET),
+        **problem_responses(400, 413),
+    },
     openapi_extra={
         "requestBody": {
             "required": True,

@@ -17,6 +17,7 @@ from plant_analytics.api.errors import invalid, not_found
 from plant_analytics.api.filters import Filters
 from plant_analytics.api.repositories import aggregates, regions
 from plant_analytics.api.repositories.releases import loaded_years
+from plant_analytics.api.schemas import RegionRow
 from plant_analytics.api.services.aggregation import (
     additive_columns,
     computable_metrics,
@@ -106,7 +107,31 @@ def _computed_rows(
     return out
 
 
+# Every field of the documented region row. A row computed from plants or generators holds
+# only what they can give (a year of generators alone has no emissions): the others are sent
+# as null, never left out, so each row has the shape the OpenAPI document promises.
+REGION_FIELDS = tuple(RegionRow.model_fields)
+
+
+def _complete(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    for row in rows:
+        for field in REGION_FIELDS:
+            row.setdefault(field, None)
+    return rows
+
+
 def region_rows(
+    engine: Engine, level: Level, year: int | None, code: str | None, *, complete: bool = True
+) -> tuple[list[dict[str, Any]], str, int]:
+    """The rows of a level's regions for a year, where they come from, and the year.
+
+    ``complete``: with every field of the documented row (null where the source has none);
+    without, a computed row holds only what its source gives (what trends ask)."""
+    rows, source, year = _region_rows(engine, level, year, code)
+    return (_complete(rows) if complete else rows), source, year
+
+
+def _region_rows(
     engine: Engine, level: Level, year: int | None, code: str | None
 ) -> tuple[list[dict[str, Any]], str, int]:
     years = loaded_years(engine)

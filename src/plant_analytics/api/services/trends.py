@@ -56,8 +56,9 @@ def _region_series(
         years |= set(loaded.get("generator", []))
     series = []
     for year in sorted(years):
-        rows, source, _ = region_rows(engine, level, year, None if level is Level.US else code)
-        if rows and metric in rows[0]:
+        code_ = None if level is Level.US else code
+        rows, source, _ = region_rows(engine, level, year, code_, complete=False)
+        if rows and metric in rows[0]:  # a year whose source cannot give the metric is left out
             series.append({"data_year": year, "value": rows[0][metric], "source": source})
     return series
 
