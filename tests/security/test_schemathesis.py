@@ -127,8 +127,8 @@ def platform(
         # No generated call ended the admin's session: a 401 in the run is a generated
         # request without the token (schemathesis checks that one is refused), not a lost one.
         assert client.get("/auth/me", headers=bearer(token)).status_code == 200
-    operations = {key.partition("|")[0] for key in CASES}
-    print(f"schemathesis: {sum(CASES.values())} cases over {len(operations)} operations")
+    run = {key.partition("|")[0] for key in CASES}
+    print(f"schemathesis: {sum(CASES.values())} cases over {len(run)} operations")
 
 
 def _document() -> dict[str, Any]:
