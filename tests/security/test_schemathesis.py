@@ -62,22 +62,6 @@ CHECKS = [
     checks.response_schema_conformance,  # the body matches the documented schema
     checks.response_headers_conformance,  # documented headers are sent
 ]
-# What the run still finds while issue 13 is being fixed: these operations run in a test of
-# their own, marked xfail (``-rxX`` shows each failure's text, or that it passed); every other
-# operation gates. Remove an entry when its operation runs clean. All are auth routes, which
-# are being changed for finding 5 (the refresh cookie).
-_NOT_UTF8 = "400 for a JSON body that is not UTF-8 (FastAPI's body parser), not documented"
-KNOWN_FAILURES = {
-    # Every auth route with a JSON body (which of them a run hits depends on the cases).
-    "POST /auth/login": _NOT_UTF8,
-    "POST /auth/refresh": _NOT_UTF8,
-    "POST /auth/users": _NOT_UTF8,
-    "POST /auth/token": _NOT_UTF8,
-    "POST /auth/api-keys": _NOT_UTF8,
-    # A user id above 2**63-1 reaches SQLite: OverflowError, a 500.
-    "GET /auth/users/{user_id}": "500 for an id above 2**63-1",
-    "POST /auth/users/{user_id}/unlock": "500 for an id above 2**63-1",
-}
 CASES: dict[str, int] = {}
 
 
@@ -139,8 +123,6 @@ def _document() -> dict[str, Any]:
 schema: Any = schemathesis.openapi.from_dict(_document())
 for _method, _path in SESSION_ENDING:
     schema = schema.exclude(method=_method, path=_path)
-GATING = schema.exclude(name=list(KNOWN_FAILURES))
-KNOWN = schema.include(name=list(KNOWN_FAILURES))
 BOUNDS = settings(
     max_examples=MAX_EXAMPLES,
     derandomize=True,
@@ -151,22 +133,10 @@ BOUNDS = settings(
 )
 
 
-@GATING.parametrize()  # type: ignore[untyped-decorator]
+@schema.parametrize()  # type: ignore[untyped-decorator]
 @BOUNDS
 @pytest.mark.timeout(SECONDS_PER_OPERATION * 4)
 def test_every_response_conforms_to_the_document(case: Any, platform: dict[str, Any]) -> None:
-    _call_and_check(case, platform)
-
-
-@KNOWN.parametrize()  # type: ignore[untyped-decorator]
-@BOUNDS
-@pytest.mark.timeout(SECONDS_PER_OPERATION * 4)
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 13: an operation of KNOWN_FAILURES (auth routes, being changed for "
-    "finding 5); remove it from the list once it runs clean",
-)
-def test_known_failures_of_issue_13(case: Any, platform: dict[str, Any]) -> None:
     _call_and_check(case, platform)
 
 
