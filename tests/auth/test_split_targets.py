@@ -6,48 +6,29 @@ these tests prove that a deleted or disabled user's tokens stop there too, at on
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
-from plant_analytics.auth import repository
-from plant_analytics.auth.keys import generate_key_file
-from plant_analytics.auth.service import hash_password
-from plant_analytics.db.engine import make_engine
-from plant_analytics.db.migrate import upgrade
-from tests.conftest import REDIS_URL, create_postgres_database, drop_postgres_database
+from tests.support.live import Live, platform
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(180)]
-CLI = Path(sys.executable).parent / "plant-analytics"
-ADMIN, ADMIN_PASSWORD = "root@example.com", "split admin password"
 PASSWORD = "split user password"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
 class Stack:
-    gateway: str
-    logs: dict[str, Path]
+    live: Live
+
+    @property
+    def gateway(self) -> str:
+        return self.live.url
 
     def log(self, name: str) -> str:
-        return self.logs[name].read_text(errors="replace")[-4000:]
+        return self.live.log(name)
 
     def post(self, path: str, **kwargs: object) -> httpx.Response:
         return httpx.post(f"{self.gateway}{path}", timeout=20, **kwargs)  # type: ignore[arg-type]
@@ -63,7 +44,7 @@ class Stack:
         return response.json()  # type: ignore[no-any-return]
 
     def admin(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.login(ADMIN, ADMIN_PASSWORD)['access_token']}"}
+        return self.live.admin()
 
     def create_user(self, email: str, role: str = "analyst") -> int:
         response = httpx.post(
@@ -76,80 +57,13 @@ class Stack:
         return int(response.json()["id"])
 
 
-def _wait_healthy(name: str, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"{name} exited:\n{log.read_text(errors='replace')[-4000:]}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"{name} not healthy within 60 s:\n{log.read_text(errors='replace')[-4000:]}")
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    tmp = tmp_path_factory.mktemp("split")
-    database = f"pa_split_{uuid.uuid4().hex[:10]}"
-    url = create_postgres_database(database)
-    engine = make_engine(url)
-    upgrade(engine)
-    with engine.begin() as conn:
-        repository.insert_user(
-            conn,
-            email=ADMIN,
-            password_hash=hash_password(ADMIN_PASSWORD),
-            role="admin",
-            full_name=None,
-            now=dt.datetime.now(dt.UTC),
-        )
-    engine.dispose()
-    ports = {name: _free_port() for name in ("gateway", "auth", "api")}
-    env = {
-        **os.environ,
-        "PA_ENV": "test",
-        "PA_DATA_DIR": str(tmp / "data"),
-        "PA_DATABASE_URL": url,
-        "PA_REDIS_URL": REDIS_URL,
-        "PA_REDIS_KEY_PREFIX": f"pa-split-{uuid.uuid4().hex[:8]}",
-        "PA_INTERNAL_SECRET": uuid.uuid4().hex,
-        "PA_ADMIN_PASSWORD": "split-admin-password",
-        "PA_SIGNING_KEY_FILE": str(generate_key_file(tmp / "keys" / "current.pem")),
-        "PA_AUTH_URL": f"http://127.0.0.1:{ports['auth']}",
-        "PA_API_URL": f"http://127.0.0.1:{ports['api']}",
-        "PA_STARTUP_TIMEOUT_SECONDS": "20",
-        # As behind a load balancer on this host: the gateway believes the X-Forwarded-For
-        # the tests send, which is how they act as several clients.
-        "PA_TRUSTED_PROXIES": "127.0.0.1",
-    }
-    processes: dict[str, subprocess.Popen[bytes]] = {}
-    logs: dict[str, Path] = {}
-    try:
-        for name in ("auth", "api", "gateway"):
-            logs[name] = tmp / f"{name}.log"
-            with logs[name].open("wb") as handle:
-                processes[name] = subprocess.Popen(
-                    [str(CLI), "serve", "--target", name, "--port", str(ports[name])],
-                    env=env,
-                    stdout=handle,
-                    stderr=subprocess.STDOUT,
-                )
-        for name, process in processes.items():
-            _wait_healthy(name, f"http://127.0.0.1:{ports[name]}", process, logs[name])
-        yield Stack(gateway=f"http://127.0.0.1:{ports['gateway']}", logs=logs)
-    finally:
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes.values():
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        drop_postgres_database(database)
+    # As behind a load balancer on this host: the gateway believes the X-Forwarded-For the
+    # tests send, which is how they act as several clients.
+    env = {"PA_TRUSTED_PROXIES": "127.0.0.1"}
+    with platform("split", tmp_path_factory.mktemp("split"), env=env) as live:
+        yield Stack(live)
 
 
 def _works(stack: Stack, token: str) -> None:
@@ -170,8 +84,8 @@ def test_deleted_and_disabled_users_tokens_stop_at_once(stack: Stack) -> None:
     auth refuse a disabled, then deleted, user's login and API-key tokens at once; the id
     of the deleted user, given to a new admin, is not what tokens name."""
     admin = stack.admin()
-    user_id = stack.create_user("ana@example.com")
-    session = stack.login("ana@example.com")
+    user_id = stack.create_user("dana@example.com")
+    session = stack.login("dana@example.com")
     token = session["access_token"]
     created = stack.post(
         "/auth/api-keys", headers={"Authorization": f"Bearer {token}"}, json={"name": "s"}

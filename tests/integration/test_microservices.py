@@ -4,135 +4,56 @@ not come through the gateway, even with a valid token."""
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 import signal
-import socket
 import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
 import pytest
 
-from plant_analytics.auth import repository
-from plant_analytics.auth.keys import generate_key_file
-from plant_analytics.auth.service import hash_password
-from plant_analytics.db.engine import make_engine
-from plant_analytics.db.migrate import upgrade
 from plant_analytics.security.gateway_signature import signature_headers
-from tests.conftest import REDIS_URL, create_postgres_database, drop_postgres_database
+from tests.support.live import ANALYST, ANALYST_PASSWORD, Live, platform
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow, pytest.mark.timeout(180)]
-CLI = Path(sys.executable).parent / "plant-analytics"
-EMAIL, PASSWORD = "analyst@example.com", "integration password"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+EMAIL, PASSWORD = ANALYST, ANALYST_PASSWORD
 
 
 @dataclass
 class Stack:
-    gateway: str
-    auth: str
-    api: str
-    secret: str
-    processes: dict[str, subprocess.Popen[bytes]]
-    logs: dict[str, Path]
+    live: Live
+
+    @property
+    def gateway(self) -> str:
+        return self.live.url
+
+    @property
+    def auth(self) -> str:
+        return self.live.services["auth"]
+
+    @property
+    def api(self) -> str:
+        return self.live.services["api"]
+
+    @property
+    def secret(self) -> str:
+        return self.live.secret
+
+    @property
+    def processes(self) -> dict[str, subprocess.Popen[bytes]]:
+        return self.live.processes
 
     def log(self, name: str) -> str:
-        return self.logs[name].read_text(errors="replace")[-4000:]
-
-
-def _wait_healthy(name: str, url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(
-                f"{name} exited with {process.returncode}:\n"
-                f"{log.read_text(errors='replace')[-4000:]}"
-            )
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"{name} not healthy within 60 s:\n{log.read_text(errors='replace')[-4000:]}")
+        return self.live.log(name)
 
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    tmp = tmp_path_factory.mktemp("microservices")
-    database = f"pa_it_{uuid.uuid4().hex[:10]}"
-    url = create_postgres_database(database)
-    engine = make_engine(url)
-    upgrade(engine)
-    with engine.begin() as conn:
-        repository.insert_user(
-            conn,
-            email=EMAIL,
-            password_hash=hash_password(PASSWORD),
-            role="analyst",
-            full_name=None,
-            now=dt.datetime.now(dt.UTC),
-        )
-    engine.dispose()
-    ports = {name: _free_port() for name in ("gateway", "auth", "api")}
-    secret = uuid.uuid4().hex
-    env = {
-        **os.environ,
-        "PA_ENV": "test",
-        "PA_DATA_DIR": str(tmp / "data"),
-        "PA_DATABASE_URL": url,
-        "PA_REDIS_URL": REDIS_URL,
-        "PA_REDIS_KEY_PREFIX": f"pa-it-{uuid.uuid4().hex[:8]}",
-        "PA_INTERNAL_SECRET": secret,
-        "PA_ADMIN_PASSWORD": "integration-admin-password",
-        "PA_SIGNING_KEY_FILE": str(generate_key_file(tmp / "keys" / "current.pem")),
-        "PA_AUTH_URL": f"http://127.0.0.1:{ports['auth']}",
-        "PA_API_URL": f"http://127.0.0.1:{ports['api']}",
-        "PA_STARTUP_TIMEOUT_SECONDS": "20",
-    }
-    processes: dict[str, subprocess.Popen[bytes]] = {}
-    logs: dict[str, Path] = {}
-    try:
-        for name in ("auth", "api", "gateway"):
-            logs[name] = tmp / f"{name}.log"
-            with logs[name].open("wb") as handle:
-                processes[name] = subprocess.Popen(
-                    [str(CLI), "serve", "--target", name, "--port", str(ports[name])],
-                    env=env,
-                    stdout=handle,
-                    stderr=subprocess.STDOUT,
-                )
-        for name, process in processes.items():
-            _wait_healthy(name, f"http://127.0.0.1:{ports[name]}", process, logs[name])
-        yield Stack(
-            gateway=f"http://127.0.0.1:{ports['gateway']}",
-            auth=f"http://127.0.0.1:{ports['auth']}",
-            api=f"http://127.0.0.1:{ports['api']}",
-            secret=secret,
-            processes=processes,
-            logs=logs,
-        )
-    finally:
-        for process in processes.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes.values():
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        drop_postgres_database(database)
+    # INFO: the shutdown test reads uvicorn's "Application shutdown complete".
+    env = {"PA_LOG_LEVEL": "INFO"}
+    with platform("split", tmp_path_factory.mktemp("microservices"), env=env) as live:
+        yield Stack(live)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from plant_analytics.ops.http import ObservabilityMiddleware
 from plant_analytics.problems import install_problem_handlers
-from tests.security.live import MODES, Live, platform
+from tests.support.live import MODES, Live, platform
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 HUGE = str(2**63)

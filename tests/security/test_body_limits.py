@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.security.live import MODES, Live, host_port, platform, raw_exchange
+from tests.support.live import MODES, Live, host_port, platform, raw_exchange
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 UPLOAD_LIMIT = 1024 * 1024

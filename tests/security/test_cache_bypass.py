@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from plant_analytics.db.engine import make_engine
 from plant_analytics.db.tables import level_table
-from tests.security.live import MODES, Live, platform
+from tests.support.live import MODES, Live, platform
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 SAMPLE = "plnt2022_subset_NE_MROW_SPPN_SPPS.csv"

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.security.live import MODES, Live, platform
+from tests.support.live import MODES, Live, platform
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 LIMIT = 8

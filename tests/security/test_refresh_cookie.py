@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from plant_analytics.auth.cookies import REFRESH_COOKIE
-from tests.security.live import ANALYST, ANALYST_PASSWORD, MODES, Live, platform
+from tests.support.live import ANALYST, ANALYST_PASSWORD, MODES, Live, platform
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 SAME_ORIGIN = {"X-Requested-With": "fetch", "Sec-Fetch-Site": "same-origin"}

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from plant_analytics.ops.headers import API_POLICY, HSTS, source_hash
-from tests.security.live import MODES, Live, platform
+from tests.support.live import MODES, Live, platform
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 INDEX = (

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.security.live import MODES, Live, host_port, platform, read_until_closed
+from tests.support.live import MODES, Live, host_port, platform, read_until_closed
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 PER_CLIENT = 6

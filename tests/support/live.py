@@ -1,12 +1,12 @@
-"""The platform for real, for the issue 13 security tests: ``plant-analytics serve`` as it runs
-in production, in both modes.
+"""The platform for real: ``plant-analytics serve`` as it runs in production, in both modes.
 
 - ``all``: one process, ``--target all``, on SQLite (in-memory limits and cache);
 - ``split``: ``--target gateway``, ``auth`` and ``api`` as three processes on PostgreSQL and
-  Redis (limits shared through Redis), as tests/integration runs them.
+  Redis (limits shared through Redis): the microservices mode.
 
 Each test module starts its own platform with the settings it needs (``PA_*`` overrides),
-with an admin and an analyst, and, when asked, sample data loaded before it starts.
+with an admin and an analyst, and, when asked, sample data loaded before it starts. The
+security tests, tests/integration and tests/auth/test_split_targets.py all use it.
 """
 
 from __future__ import annotations
@@ -54,6 +54,8 @@ class Live:
     services: dict[str, str]  # target -> its own URL (all: only "all")
     logs: dict[str, Path] = field(default_factory=dict)
     database_url: str = ""
+    secret: str = ""  # PA_INTERNAL_SECRET: what the gateway signs its hops with
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def log(self, name: str | None = None) -> str:
         names = [name] if name else list(self.logs)
@@ -134,6 +136,7 @@ def platform(
         url = create_postgres_database(database)
         names = ["auth", "api", "gateway"]
     processes: dict[str, subprocess.Popen[bytes]] = {}
+    secret = uuid.uuid4().hex
     try:
         _prepare(url, samples)
         ports = {name: free_port() for name in names}
@@ -142,7 +145,7 @@ def platform(
             "PA_ENV": "test",
             "PA_DATA_DIR": str(tmp / "data"),
             "PA_DATABASE_URL": url,
-            "PA_INTERNAL_SECRET": uuid.uuid4().hex,
+            "PA_INTERNAL_SECRET": secret,
             "PA_ADMIN_PASSWORD": "not-the-demo-password",
             "PA_SIGNING_KEY_FILE": str(generate_key_file(tmp / "keys" / "current.pem")),
             "PA_STARTUP_TIMEOUT_SECONDS": "20",
@@ -174,7 +177,15 @@ def platform(
         for name, process in processes.items():
             _wait_healthy(name, services[name], process, logs[name])
         entry = services["all" if mode == "all" else "gateway"]
-        yield Live(mode=mode, url=entry, services=services, logs=logs, database_url=url)
+        yield Live(
+            mode=mode,
+            url=entry,
+            services=services,
+            logs=logs,
+            database_url=url,
+            secret=secret,
+            processes=processes,
+        )
     finally:
         for process in processes.values():
             if process.poll() is None:
