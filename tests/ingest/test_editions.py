@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from plant_analytics.db.tables import level_table, release
 from plant_analytics.egrid.editions import Edition, editions
-from plant_analytics.egrid.levels import level_for_sheet
+from plant_analytics.egrid.levels import Level, level_for_sheet
 from plant_analytics.ingest.export import collect
 from plant_analytics.ingest.service import IngestOptions, ingest_file
 from tests.support.archives import write_zip
@@ -117,3 +117,27 @@ def test_a_zip_of_a_release_loads_its_files_in_place(engine: Engine, tmp_path: P
         f"egrid_historical.zip/release/{_as_xls(old, tmp_path).name}",
         f"egrid_historical.zip/release/{workbook_name(new)}",
     }
+
+
+def test_an_old_sheet_whose_codes_are_mostly_unknown_loads_every_value(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A plant sheet of eGRID2002's layout whose codes the maps mostly do not know (renamed
+    since): found by the shape of its codes row, loaded, the unknown columns kept in 'extra'
+    and given back by export."""
+    codes = ["SEQPLT00", "PSTATABB", "PNAME", "ORISPL", "PLXYZA", "PLXYZB", "PLXYZC", "PLXYZD"]
+    cells = [f"{code}\nDescription of {code}" for code in codes]
+    rows: list[list[Any]] = [
+        ["eGRID2002 Version 2.01, year 2000 plant data"],
+        [],
+        [],
+        cells,
+        [1, "AK", "Auke Bay", 6338, 1.5, "x", -11.0, "--"],
+        [2, "AL", "Barry", 3, 2.5, "y", 0.0, "NA"],
+    ]
+    path = write_xls(tmp_path / "eGRID2000_plant.xls", {"EGRDPLNT00": rows})
+    result = ingest_file(engine, path, IngestOptions())
+    assert result.status == "succeeded", result.message
+    exported = collect(engine, Level.PLANT, 2000)
+    assert exported.codes == codes
+    assert exported.rows == rows[4:]

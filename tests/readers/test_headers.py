@@ -159,3 +159,29 @@ def test_header_score() -> None:
     assert header_score(CODES) == 1.0
     assert header_score(DESCRIPTIONS) == 1.0
     assert header_score(["a;b", "c"]) == 0.0
+
+
+def test_a_header_of_codes_renamed_since_is_found_by_their_shape() -> None:
+    """An old edition's codes row, most of its codes since renamed (kept in 'extra' by the
+    parser): found because every cell looks like a code and a few are known."""
+    old = ["SEQPLT00", "PSTATABB", "PNAME", "ORISPL", "PLNTXA", "PLNTXB", "PLNTXC", "PLNTXD"]
+    cells = [f"{code}\nDescription of {code}" for code in old]
+    rows: list[list[Any]] = [
+        ["eGRID2002 Version 2.01, year 2000 plant data"],
+        [],
+        [],
+        cells,
+        [1, "AK", "Auke Bay", 6338, 1.5, 2.5, "ST", "NG"],
+    ]
+    header = find_header(rows, "eGRID2000_plant.xls", "EGRDPLNT00", level=Level.PLANT, year=2000)
+    assert (header.index, header.codes) == (3, old)
+    assert header.descriptions == [f"Description of {code}" for code in old]
+
+
+def test_a_data_row_of_short_upper_case_words_is_not_a_header() -> None:
+    rows: list[list[Any]] = [
+        ["Notes"],
+        ["AL", "BARRY", "ST", "BIT", "COAL", "OP", "SUB", "PLANT"],
+    ]
+    with pytest.raises(NotEgridError):
+        find_header(rows, "x.xlsx", "PLNT00", level=Level.PLANT, year=2000)

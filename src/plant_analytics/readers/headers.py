@@ -104,9 +104,42 @@ def _filled(row: Sequence[Any]) -> int:
     return sum(1 for c in row if as_text(c).strip())
 
 
+# What an eGRID code looks like (ORISPL, PLNGENAN, SEQPLT00): for a row of codes that the
+# maps know only in part, as an old edition's plant sheet with codes since renamed.
+_CODE_LIKE = re.compile(r"^[A-Z][A-Z0-9_]{2,11}$")
+CODE_LIKE_SHARE = 0.9  # of the row's filled cells
+MIN_KNOWN_CODES = 3  # known to the maps, in such a row
+
+
 def _code_score(row: Sequence[Any]) -> tuple[float, list[tuple[str, str | None]]]:
+    """How much a row reads as a row of codes (0-1), and its cells as (code, description).
+
+    Mostly codes the column maps know scores their share. A row whose cells all look like
+    codes (upper-case words such as PLNGENAN, each perhaps with its description below a
+    line break), with at least a few known ones, also passes: an old edition's header holds
+    codes renamed since, which are kept as published in 'extra'.
+    """
     cells = [split_cell(as_text(c)) for c in row]
-    return known_share([code for code, _ in cells]), cells
+    codes = [code for code, _ in cells]
+    score = known_share(codes)
+    filled = [c.strip() for c in codes if c.strip()]
+    heads = [c.splitlines()[0].strip() for c in filled]
+    if score < HEADER_THRESHOLD:
+        code_like = sum(1 for h in heads if _CODE_LIKE.match(h))
+        known = round(score * len(filled))
+        if not filled or code_like < CODE_LIKE_SHARE * len(filled) or known < MIN_KNOWN_CODES:
+            return score, cells
+        score = HEADER_THRESHOLD
+    # A header row: an unknown code with its description below it is split like a known one.
+    return score, [
+        (lines[0].strip(), " ".join(lines[1:]).strip() or None)
+        if description is None
+        and len(lines := text.strip().splitlines()) > 1
+        and _CODE_LIKE.match(lines[0].strip())
+        and not _is_code(text)  # a known code broken by a line break stays whole
+        else (text, description)
+        for text, description in cells
+    ]
 
 
 def header_score(cells: Sequence[str]) -> float:
