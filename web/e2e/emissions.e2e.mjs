@@ -163,7 +163,11 @@ describe("the Emissions page", () => {
     // a month's use is twelve times smaller; the Power Profiler's rounding reproduces its figure
     const monthly = (await estimate({ zip: "99501", kwh: 600, period: "month" }, "?rounding=power-profiler")).data[0];
     await page.goto(`${BASE}/emissions?zip=99501&kwh=600&period=month`);
-    await page.getByLabel("Power Profiler rounding").check();
+    // The page has settled on the address's estimate before the option is changed: a click
+    // while it still renders from the address would be undone by that render.
+    await page.getByTestId("estimate-co2").waitFor();
+    // A click, not check(): the box follows the address, which changes after the click.
+    await page.getByLabel("Power Profiler rounding").click();
     await page.waitForURL(/rounding=power-profiler/);
     await page.locator(`[data-testid='estimate-co2'][data-value='${monthly.emissions_lb.co2}']`).waitFor();
 
