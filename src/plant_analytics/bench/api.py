@@ -144,15 +144,49 @@ def prepare(workdir: Path) -> tuple[dict[str, str], str]:
         result = ingest_file(engine, SAMPLES / name)
         if not result.ok:
             raise SystemExit(f"cannot load {name}: {result.message}")
+    subject = str(uuid.uuid4())
+    add_bench_user(engine, subject)
     engine.dispose()
     token = issue_access_token(
         get_keystore(settings),
         settings,
-        subject="1",
-        email="bench@plantanalytics.com",
+        subject=subject,
+        email=BENCH_EMAIL,
         role="admin",  # the uncached scenario's no-cache is obeyed for admins only (issue 13)
+        generation=0,
     )
     return env, token
+
+
+BENCH_EMAIL = "bench@plantanalytics.com"
+
+
+def add_bench_user(engine: Any, subject: str) -> None:
+    """The admin the bench's token names: every target checks a token's account on use."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from plant_analytics.auth import repository
+    from plant_analytics.auth.models import app_user
+    from plant_analytics.auth.service import hash_password
+
+    with engine.begin() as conn:
+        user_id = repository.insert_user(
+            conn,
+            email=BENCH_EMAIL,
+            password_hash=hash_password(uuid.uuid4().hex),
+            role="admin",
+            full_name=None,
+            now=dt.datetime.now(dt.UTC),
+        )
+        conn.execute(sa.update(app_user).where(app_user.c.id == user_id).values(subject=subject))
+
+
+def token_subject(token: str) -> str:
+    import jwt
+
+    return str(jwt.decode(token, options={"verify_signature": False})["sub"])
 
 
 def start_server(
@@ -317,6 +351,7 @@ def start_microservices(workdir: Path, env: dict[str, str], token: str) -> Micro
             result = ingest_file(engine, SAMPLES / name)
             if not result.ok:
                 raise SystemExit(f"cannot load {name} into PostgreSQL: {result.message}")
+        add_bench_user(engine, token_subject(token))
         engine.dispose()
         ports = {name: _free_port() for name in ("gateway", "auth", "api")}
         services.port = ports["gateway"]
